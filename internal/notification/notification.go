@@ -40,7 +40,7 @@ type Notification struct {
 	Timestamp time.Time `json:"timestamp"` // RFC 3339, UTC
 
 	Message      string         `json:"message,omitempty"`
-	Data         map[string]any `json:"data,omitempty"`          // notification
+	Data         map[string]any `json:"data,omitzero"`           // notification: always an object
 	UserID       string         `json:"user_id,omitempty"`       // connection_established
 	ConnectionID string         `json:"connection_id,omitempty"` // connection_established
 

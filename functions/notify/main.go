@@ -1,0 +1,42 @@
+// Command notify is the NotifyFunction: it delivers the notification SQS
+// queue's messages to the users' WebSocket connections (notifier.QueueHandler).
+package main
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/notifier"
+)
+
+func main() {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	retention, err := time.ParseDuration(cmp.Or(os.Getenv("HISTORY_RETENTION"), history.DefaultRetention.String()))
+	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
+	cfg, cfgErr := config.LoadDefaultConfig(context.Background())
+	if err != nil || cfgErr != nil || endpoint == "" {
+		log.Error("bad configuration", "retention_error", err, "aws_error", cfgErr, "management_endpoint_set", endpoint != "")
+		os.Exit(1)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	api := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
+		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
+		notifier.Options{Logger: log, Retention: retention})
+	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg), os.Getenv("NOTIFICATION_DLQ_URL"), log)
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,362 @@
+package notifier
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/finance/fbdi-notify/internal/notification"
+)
+
+// Message attributes of a message the QueueHandler moves to the dead-letter queue.
+const (
+	AttrFailureReason   = "failure_reason"    // why the message was refused, for an operator
+	AttrSourceMessageID = "source_message_id" // the SQS message ID it had on the notification queue
+)
+
+// maxUserIDLen bounds a user ID; DynamoDB allows 2048 bytes in a partition key.
+const maxUserIDLen = 256
+
+// maxReasonLen bounds the failure_reason attribute.
+const maxReasonLen = 1024
+
+// sender is the part of the SQS client (*sqs.Client) the QueueHandler uses.
+type sender interface {
+	SendMessage(ctx context.Context, params *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// QueueHandler handles batches from the notification SQS queue (SPEC section 4).
+// It is safe for concurrent use.
+//
+// Each message body is one JSON object:
+//
+//	{"user_id":"123","type":"notification","message":"...","data":{...}}
+//
+// with "user_ids":[...] instead of "user_id" to reach several users. "type"
+// defaults to "notification"; the oracle_upload_* types carry their own fields
+// (transaction_id, step, ...). An optional "id" (a ULID) names the
+// notification; without one, the ID is derived from the SQS message ID and
+// SentTimestamp, so a message SQS delivers twice is stored once.
+type QueueHandler struct {
+	n      *Notifier
+	sqs    sender
+	dlqURL string
+	log    *slog.Logger
+}
+
+// NewQueueHandler returns a handler that delivers through n and moves malformed
+// messages to the dead-letter queue at dlqURL through client. With an empty
+// dlqURL malformed messages are reported as failed instead, which leaves them
+// to the queue's redrive policy. A nil logger discards.
+func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Logger) *QueueHandler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &QueueHandler{n: n, sqs: client, dlqURL: dlqURL, log: logger}
+}
+
+// Handle delivers every message of the batch, one after another (so a batch
+// keeps the order of a transaction's progress messages). A message that
+// cannot be delivered now because history or the connection store failed is
+// reported in BatchItemFailures, for SQS to deliver again; the rest of the
+// batch is unaffected. A malformed message is sent to the dead-letter queue
+// with its reason and counts as handled. Handle never returns an error.
+func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	log := h.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for _, msg := range ev.Records {
+		if err := h.handle(ctx, log.With("message_id", msg.MessageId), msg); err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.SQSMessage) error {
+	users, note, err := parseMessage(msg)
+	if err != nil {
+		return h.deadLetter(ctx, log, msg, err.Error())
+	}
+	report, err := h.n.NotifyMany(ctx, users, note)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return h.deadLetter(ctx, log, msg, fmt.Sprintf("notification does not fit in %d bytes once stamped", MaxPayload-replayOverhead))
+	case err != nil:
+		log.ErrorContext(ctx, "notify failed; message will be retried", "error", err)
+		return err
+	}
+	log.InfoContext(ctx, "notification delivered", "notification_id", report.ID, "type", note.Type,
+		"users", len(users), "delivered", len(report.Delivered), "gone", len(report.Gone), "failed", len(report.Failed))
+	return nil
+}
+
+// deadLetter sends msg to the dead-letter queue with reason. It returns an
+// error only when the message could not be kept there.
+func (h *QueueHandler) deadLetter(ctx context.Context, log *slog.Logger, msg events.SQSMessage, reason string) error {
+	reason = truncate(reason, maxReasonLen)
+	if h.dlqURL == "" {
+		log.ErrorContext(ctx, "malformed message; no dead-letter queue configured, leaving it to the redrive policy", "reason", reason)
+		return errors.New("notifier: no dead-letter queue")
+	}
+	source := msg.MessageId
+	if source == "" {
+		source = "unknown"
+	}
+	_, err := h.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:    aws.String(h.dlqURL),
+		MessageBody: aws.String(msg.Body),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			AttrFailureReason:   {DataType: aws.String("String"), StringValue: aws.String(reason)},
+			AttrSourceMessageID: {DataType: aws.String("String"), StringValue: aws.String(source)},
+		},
+	})
+	if err != nil {
+		log.ErrorContext(ctx, "dead-letter send failed; message will be retried", "reason", reason, "error", err)
+		return fmt.Errorf("notifier: dead-letter %s: %w", msg.MessageId, err)
+	}
+	log.WarnContext(ctx, "malformed message moved to dead-letter queue", "reason", reason)
+	return nil
+}
+
+// malformed returns the error for a message that cannot be delivered (and
+// never will be): its text is the reason an operator reads.
+func malformed(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+// queueMessage is the body of a notification queue message.
+type queueMessage struct {
+	ID      string   `json:"id"`       // optional ULID
+	UserID  *string  `json:"user_id"`  // exactly one of UserID and UserIDs
+	UserIDs []string `json:"user_ids"` //
+	Type    string   `json:"type"`     // default notification
+	Message string   `json:"message"`
+
+	Data map[string]any `json:"data"` // notification
+
+	TransactionID string `json:"transaction_id"` // oracle_upload_*
+	Step          string `json:"step"`           // oracle_upload_progress
+	StepNumber    int    `json:"step_number"`    //
+	TotalSteps    int    `json:"total_steps"`    //
+	Status        string `json:"status"`         //
+	Success       *bool  `json:"success"`        // oracle_upload_completed: true if present
+	ResultPath    string `json:"result_path"`    //
+	Error         string `json:"error"`          // oracle_upload_failed
+}
+
+// fieldsByType lists the fields each message type may carry besides
+// id, user_id, user_ids, type and message.
+var fieldsByType = map[string][]string{
+	notification.TypeNotification:    {"data"},
+	notification.TypeUploadStarted:   {"transaction_id"},
+	notification.TypeUploadProgress:  {"transaction_id", "step", "step_number", "total_steps", "status"},
+	notification.TypeUploadCompleted: {"transaction_id", "success", "result_path"},
+	notification.TypeUploadFailed:    {"transaction_id", "error"},
+}
+
+// parseMessage validates a notification queue message and returns the users
+// it is for (at least one, no repeats) and the notification, which carries
+// its ID and timestamp when the message names an ID or SQS gave it a
+// SentTimestamp. For a message that is not valid it returns an error whose
+// text is the reason.
+func parseMessage(msg events.SQSMessage) (users []string, note notification.Notification, err error) {
+	m, err := decode(msg.Body)
+	if err != nil {
+		return nil, note, err
+	}
+	users, err = m.users()
+	if err != nil {
+		return nil, note, err
+	}
+	if note, err = m.notification(); err != nil {
+		return nil, note, err
+	}
+	if m.ID != "" {
+		id, err := ulid.ParseStrict(m.ID)
+		if err != nil {
+			return nil, note, malformed("field id: %q is not a ULID", truncate(m.ID, 64))
+		}
+		note.ID, note.Timestamp = id.String(), id.Timestamp().UTC()
+	} else if id, ok := derivedID(msg); ok {
+		note.ID, note.Timestamp = id.String(), id.Timestamp().UTC()
+	}
+	return users, note, nil
+}
+
+// derivedID returns the ID of the notification carried by msg: a ULID with
+// the message's SentTimestamp as its time and a hash of its SQS message ID as
+// its entropy, so that every delivery of the message gets the same ID.
+func derivedID(msg events.SQSMessage) (ulid.ULID, bool) {
+	ms, err := strconv.ParseUint(msg.Attributes["SentTimestamp"], 10, 64)
+	if err != nil || msg.MessageId == "" {
+		return ulid.ULID{}, false
+	}
+	sum := sha256.Sum256([]byte(msg.MessageId))
+	id, err := ulid.New(ms, bytes.NewReader(sum[:]))
+	return id, err == nil
+}
+
+func decode(body string) (*queueMessage, error) {
+	if len(body) > MaxPayload {
+		return nil, malformed("body is %d bytes; a notification must fit in %d", len(body), MaxPayload)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &fields); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, malformed("body is a JSON %s, not an object", typeErr.Value)
+		}
+		return nil, malformed("body is not valid JSON: %v", err)
+	}
+	if fields == nil {
+		return nil, malformed("body is JSON null, not an object")
+	}
+	typ := notification.TypeNotification
+	if raw, ok := fields["type"]; ok {
+		if err := json.Unmarshal(raw, &typ); err != nil {
+			return nil, malformed("field type: want a string")
+		}
+	}
+	extra, ok := fieldsByType[typ]
+	if !ok {
+		return nil, malformed("unknown type %q", truncate(typ, 64))
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		switch name {
+		case "id", "user_id", "user_ids", "type", "message":
+			continue
+		}
+		if !slices.Contains(extra, name) {
+			return nil, malformed("unknown field %q for type %s", truncate(name, 64), typ)
+		}
+	}
+
+	m := &queueMessage{Type: typ}
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber() // keeps numbers in data exactly as sent
+	if err := dec.Decode(m); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, malformed("field %s: got a JSON %s, want %s", typeErr.Field, typeErr.Value, describe(typeErr.Type))
+		}
+		return nil, malformed("body is not valid JSON: %v", err)
+	}
+	m.Type = typ // "type": null leaves the default
+	return m, nil
+}
+
+// describe names a Go type as the JSON it expects.
+func describe(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return describe(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		return "an array of strings"
+	case reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+func (m *queueMessage) users() ([]string, error) {
+	var users []string
+	switch {
+	case m.UserID != nil && m.UserIDs != nil:
+		return nil, malformed("both user_id and user_ids are set; use one")
+	case m.UserID != nil:
+		users = []string{*m.UserID}
+	case m.UserIDs != nil:
+		if len(m.UserIDs) == 0 {
+			return nil, malformed("field user_ids is empty")
+		}
+		users = slices.Clone(m.UserIDs)
+	default:
+		return nil, malformed("missing user_id")
+	}
+	for _, u := range users {
+		if strings.TrimSpace(u) == "" {
+			return nil, malformed("empty user id")
+		}
+		if len(u) > maxUserIDLen {
+			return nil, malformed("user id longer than %d bytes", maxUserIDLen)
+		}
+	}
+	slices.Sort(users)
+	return slices.Compact(users), nil
+}
+
+func (m *queueMessage) notification() (notification.Notification, error) {
+	if m.Type != notification.TypeNotification && m.TransactionID == "" {
+		return notification.Notification{}, malformed("missing transaction_id for type %s", m.Type)
+	}
+	switch m.Type {
+	case notification.TypeNotification:
+		if m.Message == "" {
+			return notification.Notification{}, malformed("missing message")
+		}
+		return notification.General(m.Message, m.Data), nil
+	case notification.TypeUploadStarted:
+		return notification.UploadStarted(m.TransactionID, m.Message), nil
+	case notification.TypeUploadProgress:
+		switch {
+		case m.Step == "":
+			return notification.Notification{}, malformed("missing step")
+		case m.StepNumber < 1 || m.TotalSteps < m.StepNumber:
+			return notification.Notification{}, malformed("step_number %d of total_steps %d: want 1 <= step_number <= total_steps",
+				m.StepNumber, m.TotalSteps)
+		}
+		switch m.Status {
+		case notification.StatusProcessing, notification.StatusCompleted, notification.StatusFailed:
+		default:
+			return notification.Notification{}, malformed("status %q: want processing, completed or failed", truncate(m.Status, 64))
+		}
+		return notification.UploadProgress(m.TransactionID, m.Step, m.StepNumber, m.TotalSteps, m.Status, m.Message), nil
+	case notification.TypeUploadCompleted:
+		if m.Success != nil && !*m.Success {
+			return notification.Notification{}, malformed("success is false for type %s; send oracle_upload_failed", m.Type)
+		}
+		return notification.UploadCompleted(m.TransactionID, m.Message, m.ResultPath), nil
+	default: // notification.TypeUploadFailed; decode accepts no other type
+		if m.Error == "" {
+			return notification.Notification{}, malformed("missing error for type %s", m.Type)
+		}
+		return notification.UploadFailed(m.TransactionID, m.Message, m.Error), nil
+	}
+}
+
+// truncate shortens s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
