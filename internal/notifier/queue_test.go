@@ -212,7 +212,7 @@ func TestQueueDeliversEveryType(t *testing.T) {
 		want map[string]any // the posted notification without id and timestamp
 	}{
 		{name: "type defaults to notification", body: `{"user_id":"123","message":"Hello"}`,
-			want: map[string]any{"type": "notification", "message": "Hello"}}, // empty data is omitted by notification.Notification
+			want: map[string]any{"type": "notification", "message": "Hello", "data": map[string]any{}}}, // data is always an object, as the old module sent it
 		{name: "notification with data", body: `{"user_id":"123","type":"notification","message":"Hi","data":{"k":[1,"a"]}}`,
 			want: map[string]any{"type": "notification", "message": "Hi", "data": map[string]any{"k": []any{1.0, "a"}}}},
 		{name: "upload started", body: `{"user_ids":["123"],"type":"oracle_upload_started","transaction_id":"602","message":"Starting"}`,
