@@ -1,0 +1,72 @@
+// Command worker is the WorkerFunction: it runs the FBDI workflows of the
+// workflow SQS queue (workflow.Worker), calling Oracle and telling users
+// through the notifier.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/secret"
+	"github.com/finance/fbdi-notify/internal/workflow"
+)
+
+func main() {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	ctx := context.Background()
+	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
+	wf := workflow.DefaultConfig()
+	wf.QueueURL = os.Getenv("WORKFLOW_QUEUE_URL")
+	wf.DataAccessSet, wf.AutoPostCriteriaID = os.Getenv("ORACLE_DATA_ACCESS_SET"), os.Getenv("ORACLE_AUTOPOST_CRITERIA_ID")
+	poll, pollErr := time.ParseDuration(cmp.Or(os.Getenv("ORACLE_POLL_INTERVAL"), wf.PollInterval.String()))
+	deadline, deadlineErr := time.ParseDuration(cmp.Or(os.Getenv("WORKFLOW_DEADLINE"), wf.Deadline.String()))
+	retention, retentionErr := time.ParseDuration(cmp.Or(os.Getenv("HISTORY_RETENTION"), history.DefaultRetention.String()))
+	wf.PollInterval, wf.Deadline = poll, deadline
+	oc := oracle.Config{BaseURL: os.Getenv("ORACLE_BASE_URL"), Username: os.Getenv("ORACLE_USERNAME"), Password: os.Getenv("ORACLE_PASSWORD")}
+	var secretErr error
+	if arn := os.Getenv("ORACLE_SECRET_ARN"); arn != "" && awsErr == nil {
+		sm := secretsmanager.NewFromConfig(awsCfg)
+		for key, dst := range map[string]*string{"base_url": &oc.BaseURL, "username": &oc.Username, "password": &oc.Password} {
+			var err error
+			*dst, err = secret.Fetch(ctx, sm, arn, key)
+			secretErr = errors.Join(secretErr, err)
+		}
+	}
+	db, q := dynamodb.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)
+	api := apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {
+		o.BaseEndpoint = aws.String(os.Getenv("MANAGEMENT_ENDPOINT"))
+	})
+	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
+		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
+		notifier.Options{Logger: log, Retention: retention})
+	notify := func(ctx context.Context, userID string, note notification.Notification) error {
+		_, err := n.Notify(ctx, userID, note)
+		return err
+	}
+	engine, engineErr := workflow.NewEngine(workflow.NewDynamoStore(db, os.Getenv("WORKFLOWS_TABLE"), time.Now),
+		oracle.New(oc, nil), q, notify, wf, workflow.Options{Logger: log})
+	if err := errors.Join(awsErr, pollErr, deadlineErr, retentionErr, secretErr, engineErr); err != nil || oc.BaseURL == "" {
+		log.Error("bad configuration", "err", err, "oracle_base_url_set", oc.BaseURL != "")
+		os.Exit(1)
+	}
+	lambda.Start(workflow.NewWorker(engine, q, os.Getenv("WORKFLOW_DLQ_URL"), log).Handle)
+}

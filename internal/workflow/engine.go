@@ -1,0 +1,432 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/oracle"
+)
+
+// Oracle is the part of *oracle.Client that the Engine uses.
+type Oracle interface {
+	UploadFileToUCM(ctx context.Context, d oracle.Document) (documentID string, err error)
+	SubmitESSJob(ctx context.Context, j oracle.Job) (requestID string, err error)
+	JobStatus(ctx context.Context, requestID string) (oracle.State, error)
+	ChildJobs(ctx context.Context, requestID string) ([]oracle.JobInfo, error)
+	JobLog(ctx context.Context, requestID string) (string, error)
+}
+
+// Sender is the part of *sqs.Client that sends messages: poll messages to
+// the workflow queue, and failed messages to the dead-letter queue.
+type Sender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// NotifyFunc delivers n to the user: it stores it in the user's history
+// (where an ID already stored is ignored) and posts it to the user's
+// connections. The Engine sets n.ID and n.Timestamp itself.
+type NotifyFunc func(ctx context.Context, userID string, n notification.Notification) error
+
+// Hooks let tests stop an invocation at the points that matter for
+// exactly-once: an error returned by a hook aborts the invocation right
+// there, as a crash would (nothing after it runs; Process returns the error).
+// Nil hooks do nothing.
+type Hooks struct {
+	// AfterOracle runs after Oracle accepted a side effect (op is OpUpload
+	// or OpSubmit, step its step number), before its result is checkpointed.
+	AfterOracle func(op string, step int) error
+	// AfterCheckpoint runs after the result of a side effect was checkpointed.
+	AfterCheckpoint func(op string, step int) error
+}
+
+// Options tune an Engine. The zero value of every field selects its default.
+type Options struct {
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // clock; default time.Now
+	// Sleep waits d or until ctx ends. It is used only between attempts of a
+	// checkpoint write that DynamoDB failed, never to wait for Oracle.
+	// Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Hooks Hooks
+}
+
+// Engine runs workflows. It is safe for concurrent use; every change to a
+// workflow is a conditional write, so concurrent deliveries of the same
+// message cannot both act.
+type Engine struct {
+	store  Store
+	oracle Oracle
+	sender Sender
+	notify NotifyFunc
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	sleep  func(context.Context, time.Duration) error
+	hooks  Hooks
+}
+
+// NewEngine returns an Engine that keeps workflows in store, calls oc, sends
+// poll messages to cfg.QueueURL through sender and tells users through
+// notify. It returns an error if cfg is not valid (see Config.Validate).
+func NewEngine(store Store, oc Oracle, sender Sender, notify NotifyFunc, cfg Config, opts Options) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil || oc == nil || sender == nil || notify == nil {
+		return nil, errors.New("workflow: NewEngine needs a store, an Oracle client, a sender and a notify function")
+	}
+	e := &Engine{store: store, oracle: oc, sender: sender, notify: notify, cfg: cfg,
+		log: opts.Logger, now: opts.Now, sleep: opts.Sleep, hooks: opts.Hooks}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.sleep == nil {
+		e.sleep = sleep
+	}
+	return e, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Delivery describes one receipt of a queue message.
+type Delivery struct {
+	MessageID    string // SQS message ID
+	ReceiveCount int    // ApproximateReceiveCount: 1 on the first delivery; 0 if unknown
+}
+
+// maxReloads bounds how often one Process call re-reads a workflow that
+// another invocation changed under it.
+const maxReloads = 5
+
+// Process handles one message body from the workflow queue and drives its
+// workflow as far as it can without waiting. It returns:
+//
+//   - nil when the message is done with: the workflow advanced, is waiting
+//     for Oracle, ended (successfully or not: the user was told), or the
+//     message was a duplicate or a stale poll;
+//   - an error wrapping ErrInvalid (an *InvalidError) when the message can
+//     never be processed: it was recorded (a failed workflow, or a rejection
+//     on the existing one) and the user told when known; it must not be
+//     retried but kept in the dead-letter queue;
+//   - any other error when a retry may succeed (DynamoDB or SQS failed,
+//     Oracle is unavailable, another invocation holds the workflow
+//     (ErrBusy), or a hook simulated a crash).
+func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
+	msg, err := ParseMessage(body)
+	if err != nil {
+		var inv *InvalidError
+		if !errors.As(err, &inv) {
+			return err
+		}
+		return e.reject(ctx, inv, body, d)
+	}
+	r := &run{e: e, ctx: ctx, d: d, req: msg.Request}
+	txID := ""
+	if msg.Poll != nil {
+		txID = msg.Poll.TransactionID
+	} else {
+		txID = msg.Request.TransactionID
+	}
+	r.log = e.log.With("transaction_id", txID, "message_id", d.MessageID)
+	for attempt := 1; ; attempt++ {
+		err = r.once(txID, msg.Poll)
+		if !errors.Is(err, ErrVersion) || attempt == maxReloads {
+			return err
+		}
+		r.log.Info("workflow changed concurrently; reading it again", "attempt", attempt)
+	}
+}
+
+// run is the processing of one message.
+type run struct {
+	e   *Engine
+	ctx context.Context
+	d   Delivery
+	req *Request // nil when a poll drives the workflow
+	st  *State
+	zip []byte // the FBDI zip, once built in this invocation
+	log *slog.Logger
+}
+
+// once reads the workflow and acts on it once.
+func (r *run) once(txID string, p *Poll) error {
+	st, err := r.e.store.Get(r.ctx, txID)
+	if p != nil {
+		switch {
+		case errors.Is(err, ErrNotFound):
+			r.log.Warn("poll for an unknown workflow dropped")
+			return nil
+		case err != nil:
+			return err
+		}
+		r.st = st
+		if p.Seq != st.PollSeq {
+			r.log.Info("stale poll dropped", "seq", p.Seq, "current", st.PollSeq)
+			return nil
+		}
+		switch st.Status {
+		case StatusWaiting:
+			return r.check()
+		case StatusRunning: // the invocation that sent this poll's successor stopped early
+			return r.resume()
+		}
+		return r.ensureFinal()
+	}
+
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return r.create()
+	case err != nil:
+		return err
+	}
+	r.st = st
+	if st.Fingerprint != r.req.Fingerprint {
+		return r.rejectConflict(r.req.UserID, r.req.Fingerprint, fmt.Sprintf(
+			"transaction %s was already received with different content, so this message was not processed; "+
+				"send changes under a new transaction ID", st.TransactionID))
+	}
+	if st.Invalid {
+		if err := r.ensureFinal(); err != nil {
+			return err
+		}
+		return &InvalidError{Reason: st.Error, TransactionID: st.TransactionID, UserID: st.UserID}
+	}
+	switch st.Status {
+	case StatusWaiting:
+		r.log.Info("duplicate message: the workflow is waiting for Oracle")
+		return nil
+	case StatusRunning:
+		return r.resume()
+	}
+	return r.ensureFinal()
+}
+
+// create starts the workflow of a new request.
+func (r *run) create() error {
+	now := r.e.now()
+	q := r.req
+	st := &State{TransactionID: q.TransactionID, UserID: q.UserID, Kind: q.Kind, Fingerprint: q.Fingerprint,
+		Status: StatusRunning, CreatedAt: now}
+	r.st = st
+	r.startStep(1, now)
+	r.touch(now)
+	if err := r.e.store.Create(r.ctx, st); err != nil {
+		if errors.Is(err, ErrExists) { // a concurrent delivery created it first
+			return fmt.Errorf("%w: %w", ErrVersion, err)
+		}
+		return err
+	}
+	r.log.Info("workflow started", "kind", q.Kind, "user_id", q.UserID)
+	r.sendStarted()
+	r.sendStep(notification.StatusProcessing)
+	return r.advance()
+}
+
+// resume continues a running workflow whose previous invocation stopped
+// early, first re-sending the notifications of where it stands, in case that
+// invocation stopped before sending them (their IDs are the same, so the
+// history keeps one copy).
+func (r *run) resume() error {
+	r.log.Info("resuming workflow", "step", r.st.Step)
+	if r.st.Step == 1 {
+		r.sendStarted()
+	} else if prev := r.st.step(r.st.Step - 1); prev != nil && prev.Status == notification.StatusCompleted {
+		r.sendProgress(*prev, notification.StatusCompleted)
+	}
+	r.sendStep(notification.StatusProcessing)
+	return r.advance()
+}
+
+// advance runs steps until the workflow waits for Oracle or ends.
+func (r *run) advance() error {
+	for range 3 * TotalSteps { // every action changes the status or the step; this bounds a bug
+		if r.st.Status != StatusRunning {
+			return nil
+		}
+		var err error
+		switch r.def().act {
+		case actPrepare:
+			err = r.prepareStep()
+		case actUpload:
+			err = r.uploadStep()
+		case actJob:
+			err = r.jobStep()
+		case actVerify:
+			err = r.verifyStep()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("workflow: %s: step %d made no progress", r.st.TransactionID, r.st.Step)
+}
+
+// def returns the definition of the current step.
+func (r *run) def() stepDef {
+	s := steps(r.st.Kind)
+	if r.st.Step < 1 || r.st.Step > len(s) {
+		return stepDef{name: StepPreparingData}
+	}
+	return s[r.st.Step-1]
+}
+
+// rec returns the audit record of the current step, creating it if needed.
+func (r *run) rec() *StepLog {
+	if l := r.st.step(r.st.Step); l != nil {
+		return l
+	}
+	r.st.Steps = append(r.st.Steps, StepLog{Number: r.st.Step, Name: r.def().name})
+	return &r.st.Steps[len(r.st.Steps)-1]
+}
+
+// startStep makes step n current and in progress, with a fresh deadline.
+func (r *run) startStep(n int, now time.Time) {
+	r.st.Step = n
+	r.st.Status = StatusRunning
+	r.st.Deadline = now.Add(r.e.cfg.Deadline)
+	l := r.rec()
+	*l = StepLog{Number: n, Name: r.def().name, Status: notification.StatusProcessing, StartedAt: now,
+		Message: r.def().name + " started"}
+}
+
+// touch stamps the update time and the expiry.
+func (r *run) touch(now time.Time) {
+	r.st.UpdatedAt = now
+	r.st.ExpiresAt = now.Add(r.e.cfg.Retention).Truncate(time.Second)
+}
+
+// save writes the workflow conditionally on its version.
+func (r *run) save() error {
+	r.touch(r.e.now())
+	return r.e.store.Update(r.ctx, r.st)
+}
+
+// completeStep records the current step as completed with msg and starts
+// the next one, or ends the workflow successfully after the last.
+func (r *run) completeStep(msg string) error {
+	now := r.e.now()
+	l := r.rec()
+	l.Status, l.Message, l.EndedAt = notification.StatusCompleted, msg, now
+	if r.st.Step >= TotalSteps {
+		r.st.Status, r.st.EndedAt, r.st.Deadline = StatusSucceeded, now, time.Time{}
+		if err := r.save(); err != nil {
+			return err
+		}
+		r.log.Info("workflow succeeded")
+		return r.ensureFinal()
+	}
+	done := *l
+	r.startStep(r.st.Step+1, now)
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.sendProgress(done, notification.StatusCompleted)
+	r.sendStep(notification.StatusProcessing)
+	return nil
+}
+
+// fail ends the workflow at the current step with reason; detail (an Oracle
+// log excerpt) is added to the error the user sees.
+func (r *run) fail(reason, detail string) error {
+	now := r.e.now()
+	l := r.rec()
+	l.Status, l.Message, l.EndedAt = notification.StatusFailed, reason, now
+	r.st.Status, r.st.EndedAt, r.st.Deadline, r.st.Pending = StatusFailed, now, time.Time{}, nil
+	r.st.Error = clip(reason, maxReason)
+	if detail != "" {
+		r.st.Error += "\n\n" + clip(detail, maxDetail)
+	}
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.log.Warn("workflow failed", "step", r.st.Step, "reason", reason)
+	return r.ensureFinal()
+}
+
+// Bounds of what a failure keeps: the item stays small and every
+// notification far below API Gateway's 128 KB.
+const (
+	maxReason = 2000
+	maxDetail = 6000
+)
+
+// wait schedules the next poll and records the workflow as waiting. The
+// poll is sent before PollSeq is advanced (see the package documentation).
+func (r *run) wait() error {
+	next := r.st.PollSeq + 1
+	if err := r.sendPoll(next); err != nil {
+		return err
+	}
+	r.st.Status, r.st.PollSeq = StatusWaiting, next
+	return r.save()
+}
+
+// sendPoll sends the poll message seq, delayed by the poll interval.
+func (r *run) sendPoll(seq int64) error {
+	_, err := r.e.sender.SendMessage(r.ctx, &sqs.SendMessageInput{
+		QueueUrl:     aws.String(r.e.cfg.QueueURL),
+		MessageBody:  aws.String(encodePoll(r.st.TransactionID, seq)),
+		DelaySeconds: r.e.cfg.delaySeconds(),
+	})
+	if err != nil {
+		return fmt.Errorf("workflow: %s: send poll %d: %w", r.st.TransactionID, seq, err)
+	}
+	return nil
+}
+
+// check runs when a poll finds the workflow waiting: it asks Oracle about
+// the current step's jobs and continues, waits again, or fails.
+func (r *run) check() error {
+	v := r.inspectStep()
+	switch v.outcome {
+	case failed:
+		return r.fail(v.reason, v.log)
+	case succeeded:
+		r.st.Status = StatusRunning
+		if err := r.completeStep(v.message); err != nil {
+			return err
+		}
+		return r.advance()
+	}
+	if !r.e.now().Before(r.st.Deadline) {
+		return r.fail(fmt.Sprintf("Oracle did not finish %s within %s (%s)", r.def().name,
+			formatDuration(r.e.cfg.Deadline), v.message), "")
+	}
+	next := r.st.PollSeq + 1
+	if err := r.sendPoll(next); err != nil {
+		return err
+	}
+	r.st.PollSeq = next
+	r.rec().Message = v.message
+	return r.save()
+}
+
+// formatDuration writes d the way an operator reads it: "2h", "90m", "45s".
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}

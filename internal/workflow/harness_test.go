@@ -1,0 +1,508 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/finance/fbdi-notify/internal/awstest"
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
+	"github.com/finance/fbdi-notify/internal/workflow"
+	"github.com/finance/fbdi-notify/internal/workflow/workflowtest"
+)
+
+// t0 is the simulated time every scenario starts at.
+var t0 = time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+
+// queue is a workflow queue and its dead-letter queue, as the Worker and the
+// Lambda event source see them.
+type queue interface {
+	sender() workflow.Sender
+	urls() (workflowURL, dlqURL string)
+	send(tb testing.TB, body string)
+	// receive returns what the event source would hand to one invocation.
+	receive(tb testing.TB) []events.SQSMessage
+	// settle deletes the records that succeeded and makes the failed ones
+	// visible again (as their visibility timeout ending would).
+	settle(tb testing.TB, msgs []events.SQSMessage, failed map[string]bool)
+	deadLetters(tb testing.TB) []deadLetter
+}
+
+type deadLetter struct {
+	Body, Reason, SourceID string
+}
+
+// backend builds the store and the queues of a harness.
+type backend struct {
+	name string
+	new  func(tb testing.TB, now func() time.Time) (workflow.Store, queue)
+}
+
+// backends returns the in-memory backend and the moto_server one (which
+// skips without MOTO_ENDPOINT, and fails under CI).
+func backends() []backend {
+	return []backend{
+		{name: "memory", new: func(_ testing.TB, now func() time.Time) (workflow.Store, queue) {
+			return workflow.NewMemoryStore(now), newMemQueue()
+		}},
+		{name: "moto", new: func(tb testing.TB, now func() time.Time) (workflow.Store, queue) {
+			return workflow.NewDynamoStore(awstest.DynamoDB(tb), newTable(tb), now), newMotoQueue(tb)
+		}},
+	}
+}
+
+// harness runs a Worker like Lambda would: a loop receives batches from the
+// queue, invokes Handle with its own deadline, and settles the batch; the
+// simulated clock (shared by the Engine, the store and the Oracle
+// simulator) advances between batches instead of anyone sleeping.
+type harness struct {
+	tb     testing.TB
+	clock  *workflowtest.Clock
+	sim    *oraclesim.Sim
+	oracle *oracle.Client
+	store  workflow.Store
+	q      queue
+	sent   *recordingSender
+	inbox  *inbox
+	cfg    workflow.Config
+	engine *workflow.Engine
+	worker *workflow.Worker
+	status *workflow.Service
+	step   time.Duration // clock advance after each batch
+	sleeps atomic.Int32  // calls of Options.Sleep
+
+	mu              sync.Mutex
+	afterOracle     func(op string, step int) error
+	afterCheckpoint func(op string, step int) error
+}
+
+func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *harness {
+	tb.Helper()
+	h := &harness{tb: tb, clock: workflowtest.NewClock(t0), inbox: newInbox(), step: 2 * time.Minute}
+	h.sim = oraclesim.New(oraclesim.Options{Username: "integration", Password: "s3cret", Now: h.clock.Now,
+		MaxHang: 20 * time.Millisecond})
+	srv := httptest.NewServer(h.sim)
+	tb.Cleanup(srv.Close)
+	oc := oracle.New(oracle.Config{BaseURL: srv.URL, Username: "integration", Password: "s3cret"}, srv.Client())
+	h.oracle = oc
+
+	h.store, h.q = b.new(tb, h.clock.Now)
+	queueURL, dlqURL := h.q.urls()
+	h.sent = &recordingSender{next: h.q.sender(), queueURL: queueURL}
+	h.cfg = workflow.DefaultConfig()
+	h.cfg.QueueURL = queueURL
+	h.cfg.PollInterval = 0 // moto would really delay; the memory queue records the delay
+	h.cfg.AutoPostCriteriaID = "300000001234567"
+	for _, c := range configure {
+		c(&h.cfg)
+	}
+	var err error
+	h.engine, err = workflow.NewEngine(h.store, oc, h.sent, h.inbox.notify, h.cfg, workflow.Options{
+		Now: h.clock.Now,
+		Sleep: func(context.Context, time.Duration) error {
+			h.sleeps.Add(1)
+			return nil
+		},
+		Hooks: workflow.Hooks{
+			AfterOracle: func(op string, step int) error {
+				h.mu.Lock()
+				f := h.afterOracle
+				h.mu.Unlock()
+				if f == nil {
+					return nil
+				}
+				return f(op, step)
+			},
+			AfterCheckpoint: func(op string, step int) error {
+				h.mu.Lock()
+				f := h.afterCheckpoint
+				h.mu.Unlock()
+				if f == nil {
+					return nil
+				}
+				return f(op, step)
+			},
+		},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.worker = workflow.NewWorker(h.engine, h.sent, dlqURL, nil)
+	h.status = workflow.NewService(h.store)
+	return h
+}
+
+// crashOnce makes the hook fail the first time it runs for op at step.
+func crashOnce(op string, step int) func(string, int) error {
+	var done atomic.Bool
+	return func(gotOp string, gotStep int) error {
+		if gotOp == op && gotStep == step && done.CompareAndSwap(false, true) {
+			return fmt.Errorf("simulated crash after %s at step %d", op, step)
+		}
+		return nil
+	}
+}
+
+// sendFile sends the body of a testdata file to the workflow queue.
+func (h *harness) sendFile(name string) string {
+	h.tb.Helper()
+	body, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	h.q.send(h.tb, string(body))
+	return string(body)
+}
+
+// drain runs batches until the queue is empty.
+func (h *harness) drain() {
+	h.tb.Helper()
+	const maxBatches = 200
+	for range maxBatches {
+		msgs := h.q.receive(h.tb)
+		if len(msgs) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a Lambda invocation's deadline
+		resp, err := h.worker.Handle(ctx, events.SQSEvent{Records: msgs})
+		cancel()
+		if err != nil {
+			h.tb.Fatalf("Handle returned an error: %v", err)
+		}
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		h.q.settle(h.tb, msgs, failed)
+		h.clock.Advance(h.step)
+	}
+	h.tb.Fatalf("the queue still had messages after %d batches", maxBatches)
+}
+
+// definitions returns the job definitions the simulator received, in order.
+func (h *harness) definitions() []string {
+	var defs []string
+	for _, s := range h.sim.Submissions() {
+		defs = append(defs, s.Definition)
+	}
+	return defs
+}
+
+// state returns the stored workflow.
+func (h *harness) state(txID string) *workflow.State {
+	h.tb.Helper()
+	st, err := h.store.Get(context.Background(), txID)
+	if err != nil {
+		h.tb.Fatalf("get workflow %s: %v", txID, err)
+	}
+	return st
+}
+
+// recordingSender passes messages on and records the poll messages.
+type recordingSender struct {
+	next     workflow.Sender
+	queueURL string
+
+	mu     sync.Mutex
+	polls  []string // bodies
+	delays []int32
+}
+
+func (s *recordingSender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	if aws.ToString(in.QueueUrl) == s.queueURL {
+		s.mu.Lock()
+		s.polls = append(s.polls, aws.ToString(in.MessageBody))
+		s.delays = append(s.delays, in.DelaySeconds)
+		s.mu.Unlock()
+	}
+	return s.next.SendMessage(ctx, in, optFns...)
+}
+
+func (s *recordingSender) pollCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.polls)
+}
+
+// inbox is the notifier as the Engine sees it, with the history's rule that
+// an ID already stored is ignored.
+type inbox struct {
+	mu    sync.Mutex
+	seen  map[string]bool
+	notes map[string][]notification.Notification
+	calls int
+	fail  error // returned by notify when set
+}
+
+func newInbox() *inbox {
+	return &inbox{seen: map[string]bool{}, notes: map[string][]notification.Notification{}}
+}
+
+func (i *inbox) notify(_ context.Context, userID string, n notification.Notification) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.fail != nil {
+		return i.fail
+	}
+	i.calls++
+	if n.ID == "" || n.Timestamp.IsZero() {
+		return fmt.Errorf("notification without ID or timestamp: %+v", n)
+	}
+	if i.seen[userID+"/"+n.ID] {
+		return nil
+	}
+	i.seen[userID+"/"+n.ID] = true
+	i.notes[userID] = append(i.notes[userID], n)
+	return nil
+}
+
+// of returns the user's stored notifications in the order they were stored.
+func (i *inbox) of(userID string) []notification.Notification {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return slices.Clone(i.notes[userID])
+}
+
+// sequence summarises the user's notifications: "started", "1:processing",
+// "1:completed", ..., "completed" or "failed".
+func (i *inbox) sequence(userID string) []string {
+	var out []string
+	for _, n := range i.of(userID) {
+		switch n.Type {
+		case notification.TypeUploadStarted:
+			out = append(out, "started")
+		case notification.TypeUploadProgress:
+			out = append(out, strconv.Itoa(n.StepNumber)+":"+n.Status)
+		case notification.TypeUploadCompleted:
+			out = append(out, "completed")
+		case notification.TypeUploadFailed:
+			out = append(out, "failed")
+		default:
+			out = append(out, n.Type)
+		}
+	}
+	return out
+}
+
+// successSequence is every notification of a workflow that succeeds.
+func successSequence() []string {
+	s := []string{"started"}
+	for n := 1; n <= workflow.TotalSteps; n++ {
+		s = append(s, fmt.Sprintf("%d:processing", n), fmt.Sprintf("%d:completed", n))
+	}
+	return append(s, "completed")
+}
+
+// failedAt is the notifications of a workflow that fails at step n.
+func failedAt(n int) []string {
+	s := []string{"started"}
+	for i := 1; i < n; i++ {
+		s = append(s, fmt.Sprintf("%d:processing", i), fmt.Sprintf("%d:completed", i))
+	}
+	return append(s, fmt.Sprintf("%d:processing", n), fmt.Sprintf("%d:failed", n), "failed")
+}
+
+// memQueue is an in-memory SQS pair. It delivers delayed messages at once
+// (it records the delay) and counts receives like ApproximateReceiveCount.
+type memQueue struct {
+	mu     sync.Mutex
+	nextID int
+	msgs   []*memMsg
+	dlq    []deadLetter
+}
+
+type memMsg struct {
+	id       string
+	body     string
+	receives int
+	inFlight bool
+}
+
+const (
+	memQueueURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/WorkflowQueue"
+	memDLQURL   = "https://sqs.eu-west-1.amazonaws.com/123456789012/WorkflowDeadLetterQueue"
+)
+
+func newMemQueue() *memQueue { return &memQueue{} }
+
+func (q *memQueue) sender() workflow.Sender { return q }
+
+func (q *memQueue) urls() (string, string) { return memQueueURL, memDLQURL }
+
+func (q *memQueue) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	body := aws.ToString(in.MessageBody)
+	switch aws.ToString(in.QueueUrl) {
+	case memQueueURL:
+		q.nextID++
+		id := fmt.Sprintf("m-%d", q.nextID)
+		q.msgs = append(q.msgs, &memMsg{id: id, body: body})
+		return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
+	case memDLQURL:
+		attr := func(k string) string { return aws.ToString(in.MessageAttributes[k].StringValue) }
+		q.dlq = append(q.dlq, deadLetter{Body: body, Reason: attr(workflow.AttrFailureReason),
+			SourceID: attr(workflow.AttrSourceMessageID)})
+		return &sqs.SendMessageOutput{MessageId: aws.String("dlq")}, nil
+	}
+	return nil, fmt.Errorf("no queue %s", aws.ToString(in.QueueUrl))
+}
+
+func (q *memQueue) send(_ testing.TB, body string) {
+	_, _ = q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(memQueueURL),
+		MessageBody: aws.String(body)})
+}
+
+func (q *memQueue) receive(testing.TB) []events.SQSMessage {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []events.SQSMessage
+	for _, m := range q.msgs {
+		if m.inFlight || len(out) == 10 {
+			continue
+		}
+		m.inFlight = true
+		m.receives++
+		out = append(out, events.SQSMessage{MessageId: m.id, ReceiptHandle: m.id, Body: m.body,
+			Attributes:     map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.receives)},
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:WorkflowQueue"})
+	}
+	return out
+}
+
+func (q *memQueue) settle(_ testing.TB, _ []events.SQSMessage, failed map[string]bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	kept := q.msgs[:0]
+	for _, m := range q.msgs {
+		switch {
+		case !m.inFlight:
+			kept = append(kept, m)
+		case failed[m.id]:
+			m.inFlight = false
+			kept = append(kept, m)
+		}
+	}
+	q.msgs = kept
+}
+
+func (q *memQueue) deadLetters(testing.TB) []deadLetter {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.dlq)
+}
+
+// motoQueue is a real SQS queue pair on moto_server.
+type motoQueue struct {
+	client        *sqs.Client
+	queueURL, dlq string
+	dead          []deadLetter
+}
+
+func newMotoQueue(tb testing.TB) *motoQueue {
+	tb.Helper()
+	client := awstest.SQS(tb)
+	ctx := awstest.Context(tb)
+	mk := func(prefix string) string {
+		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(tb, prefix))})
+		if err != nil {
+			tb.Fatalf("create queue: %v", err)
+		}
+		return aws.ToString(out.QueueUrl)
+	}
+	return &motoQueue{client: client, queueURL: mk("workflow"), dlq: mk("workflow-dlq")}
+}
+
+func (q *motoQueue) sender() workflow.Sender { return q.client }
+
+func (q *motoQueue) urls() (string, string) { return q.queueURL, q.dlq }
+
+func (q *motoQueue) send(tb testing.TB, body string) {
+	tb.Helper()
+	if _, err := q.client.SendMessage(awstest.Context(tb), &sqs.SendMessageInput{QueueUrl: aws.String(q.queueURL),
+		MessageBody: aws.String(body)}); err != nil {
+		tb.Fatalf("send: %v", err)
+	}
+}
+
+func (q *motoQueue) receive(tb testing.TB) []events.SQSMessage {
+	tb.Helper()
+	out, err := q.client.ReceiveMessage(awstest.Context(tb), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(q.queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
+	if err != nil {
+		tb.Fatalf("receive: %v", err)
+	}
+	var msgs []events.SQSMessage
+	for _, m := range out.Messages {
+		msgs = append(msgs, events.SQSMessage{MessageId: aws.ToString(m.MessageId),
+			ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes,
+			EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:workflow"})
+	}
+	return msgs
+}
+
+func (q *motoQueue) settle(tb testing.TB, msgs []events.SQSMessage, failed map[string]bool) {
+	tb.Helper()
+	ctx := awstest.Context(tb)
+	for _, m := range msgs {
+		var err error
+		if failed[m.MessageId] {
+			_, err = q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.queueURL),
+				ReceiptHandle: aws.String(m.ReceiptHandle), VisibilityTimeout: 0})
+		} else {
+			_, err = q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.queueURL),
+				ReceiptHandle: aws.String(m.ReceiptHandle)})
+		}
+		if err != nil {
+			tb.Fatalf("settle %s: %v", m.MessageId, err)
+		}
+	}
+}
+
+func (q *motoQueue) deadLetters(tb testing.TB) []deadLetter {
+	tb.Helper()
+	for {
+		out, err := q.client.ReceiveMessage(awstest.Context(tb), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(q.dlq), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			tb.Fatalf("receive dead letters: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			return slices.Clone(q.dead)
+		}
+		for _, m := range out.Messages {
+			attr := func(k string) string { return aws.ToString(m.MessageAttributes[k].StringValue) }
+			q.dead = append(q.dead, deadLetter{Body: aws.ToString(m.Body), Reason: attr(workflow.AttrFailureReason),
+				SourceID: attr(workflow.AttrSourceMessageID)})
+		}
+	}
+}
+
+// contains fails tb unless s contains every part.
+func contains(tb testing.TB, what, s string, parts ...string) {
+	tb.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			tb.Errorf("%s %q does not contain %q", what, s, p)
+		}
+	}
+}

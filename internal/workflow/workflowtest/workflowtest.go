@@ -1,0 +1,293 @@
+// Package workflowtest is the contract test suite of workflow.Store: every
+// implementation (DynamoStore, MemoryStore) runs the very same tests.
+package workflowtest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/finance/fbdi-notify/internal/workflow"
+)
+
+// Clock is a settable clock for expiry tests. It is safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// NewStore returns an empty store whose expiry follows now.
+type NewStore func(tb testing.TB, now func() time.Time) workflow.Store
+
+var t0 = time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+
+// Sample returns a workflow with every field set, expiring a day after now.
+func Sample(id string, now time.Time) *workflow.State {
+	return &workflow.State{
+		TransactionID: id, UserID: "123", Kind: workflow.KindBudgetTransfer, Fingerprint: "f1",
+		Status: workflow.StatusWaiting, Step: 3, PollSeq: 2, Deadline: now.Add(2 * time.Hour),
+		Pending:    &workflow.Pending{Op: workflow.OpSubmit, Step: 3, Since: now, LeaseUntil: now.Add(time.Minute)},
+		DocumentID: "900001",
+		Plan: workflow.Plan{Account: "fin$/budgetaryControl$/import$", FileName: "XccBudgetInterface_602.zip",
+			Jobs: []workflow.PlannedJob{{Step: 3, Job: workflow.JobSpec{Package: "/p/", Definition: "D",
+				Params: "{interface_options_id},{document_id},N,N"}}},
+			Vars: map[string]string{"interface_options_id": "51", "source_budget": "MIC, HQ"}},
+		Steps: []workflow.StepLog{
+			{Number: 1, Name: workflow.StepPreparingData, Status: "completed", Message: "2 lines",
+				StartedAt: now, EndedAt: now.Add(time.Second)},
+			{Number: 3, Name: workflow.StepInterfaceLoader, Status: "processing", RequestID: "14557",
+				DocumentID: "900001", StartedAt: now.Add(2 * time.Second)},
+		},
+		Error: "", Invalid: true, Notified: true,
+		Rejections: []workflow.Rejection{{At: now, MessageID: "m-2", Fingerprint: "f2", Reason: "conflict"}},
+		CreatedAt:  now, UpdatedAt: now.Add(3 * time.Second), EndedAt: now.Add(4 * time.Second),
+		ExpiresAt: now.Add(24 * time.Hour),
+	}
+}
+
+// TestStore runs the contract of workflow.Store against the stores newStore makes.
+func TestStore(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (workflow.Store, *Clock) {
+		clock := NewClock(t0)
+		return newStore(t, clock.Now), clock
+	}
+
+	t.Run("get missing", func(t *testing.T) {
+		s, _ := setup(t)
+		if _, err := s.Get(ctx, "nope"); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("Get = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("create then get round-trips every field", func(t *testing.T) {
+		s, _ := setup(t)
+		want := Sample("602", t0)
+		if err := s.Create(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if want.Version != 1 {
+			t.Fatalf("Create set Version %d, want 1", want.Version)
+		}
+		got, err := s.Get(ctx, "602")
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, got, want)
+	})
+
+	t.Run("create twice", func(t *testing.T) {
+		s, _ := setup(t)
+		if err := s.Create(ctx, Sample("602", t0)); err != nil {
+			t.Fatal(err)
+		}
+		other := Sample("602", t0)
+		other.UserID = "999"
+		if err := s.Create(ctx, other); !errors.Is(err, workflow.ErrExists) {
+			t.Fatalf("second Create = %v, want ErrExists", err)
+		}
+		got, err := s.Get(ctx, "602")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != "123" {
+			t.Fatalf("second Create overwrote the item: user %q", got.UserID)
+		}
+	})
+
+	t.Run("update with the version read", func(t *testing.T) {
+		s, _ := setup(t)
+		st := Sample("602", t0)
+		if err := s.Create(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		read, err := s.Get(ctx, "602")
+		if err != nil {
+			t.Fatal(err)
+		}
+		read.Status = workflow.StatusFailed
+		read.Pending = nil
+		read.Error = "Oracle job 14557 ended in ERROR"
+		read.Steps = append(read.Steps, workflow.StepLog{Number: 4, Name: workflow.StepBudgetImport, Status: "failed"})
+		if err := s.Update(ctx, read); err != nil {
+			t.Fatal(err)
+		}
+		if read.Version != 2 {
+			t.Fatalf("Update left Version %d, want 2", read.Version)
+		}
+		got, err := s.Get(ctx, "602")
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, got, read)
+	})
+
+	t.Run("update with a stale version changes nothing", func(t *testing.T) {
+		s, _ := setup(t)
+		if err := s.Create(ctx, Sample("602", t0)); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := s.Get(ctx, "602")
+		b, _ := s.Get(ctx, "602")
+		a.PollSeq = 3
+		if err := s.Update(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		b.PollSeq = 99
+		if err := s.Update(ctx, b); !errors.Is(err, workflow.ErrVersion) {
+			t.Fatalf("stale Update = %v, want ErrVersion", err)
+		}
+		if b.Version != 1 {
+			t.Fatalf("failed Update changed Version to %d", b.Version)
+		}
+		got, _ := s.Get(ctx, "602")
+		if got.PollSeq != 3 || got.Version != 2 {
+			t.Fatalf("after stale Update: pollSeq %d version %d, want 3 and 2", got.PollSeq, got.Version)
+		}
+	})
+
+	t.Run("update missing", func(t *testing.T) {
+		s, _ := setup(t)
+		st := Sample("missing", t0)
+		st.Version = 1
+		if err := s.Update(ctx, st); !errors.Is(err, workflow.ErrVersion) {
+			t.Fatalf("Update of a missing item = %v, want ErrVersion", err)
+		}
+		if _, err := s.Get(ctx, "missing"); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("Update created the item: Get = %v", err)
+		}
+	})
+
+	t.Run("concurrent updates: exactly one wins", func(t *testing.T) {
+		s, _ := setup(t)
+		if err := s.Create(ctx, Sample("602", t0)); err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		reads := make([]*workflow.State, n) // all read before any writes
+		for i := range reads {
+			st, err := s.Get(ctx, "602")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.PollSeq = int64(100 + i)
+			reads[i] = st
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i, st := range reads {
+			wg.Go(func() { errs[i] = s.Update(ctx, st) })
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, workflow.ErrVersion):
+				t.Fatalf("Update = %v, want nil or ErrVersion", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d concurrent updates of one version succeeded, want 1", wins)
+		}
+	})
+
+	t.Run("expired items are absent and can be created again", func(t *testing.T) {
+		s, clock := setup(t)
+		st := Sample("602", t0)
+		st.ExpiresAt = t0.Add(time.Hour)
+		if err := s.Create(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Hour + time.Second)
+		if _, err := s.Get(ctx, "602"); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("Get of an expired item = %v, want ErrNotFound", err)
+		}
+		fresh := Sample("602", clock.Now())
+		fresh.UserID = "456"
+		if err := s.Create(ctx, fresh); err != nil {
+			t.Fatalf("Create over an expired item = %v", err)
+		}
+		got, err := s.Get(ctx, "602")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != "456" || got.Version != 1 {
+			t.Fatalf("after re-create: user %q version %d, want 456 and 1", got.UserID, got.Version)
+		}
+	})
+
+	t.Run("returned states are copies", func(t *testing.T) {
+		s, _ := setup(t)
+		st := Sample("602", t0)
+		if err := s.Create(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		st.Steps[0].Message = "changed after create"
+		st.Plan.Vars["source_budget"] = "changed"
+		got, _ := s.Get(ctx, "602")
+		got.Steps[0].Message = "changed after get"
+		got.Pending.Op = "changed"
+		again, _ := s.Get(ctx, "602")
+		if again.Steps[0].Message != "2 lines" || again.Pending.Op != workflow.OpSubmit ||
+			again.Plan.Vars["source_budget"] != "MIC, HQ" {
+			t.Fatalf("stored state shares memory with callers: %+v", again)
+		}
+	})
+}
+
+// assertEqual fails unless got and want hold the same workflow. Times are
+// compared as instants; ExpiresAt to the second (the TTL attribute's precision).
+func assertEqual(tb testing.TB, got, want *workflow.State) {
+	tb.Helper()
+	g, w := normalize(got), normalize(want)
+	if !reflect.DeepEqual(g, w) {
+		tb.Fatalf("stored state differs\n got: %+v\nwant: %+v", g, w)
+	}
+}
+
+func normalize(s *workflow.State) *workflow.State {
+	c := s.Clone()
+	utc := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.UTC().Round(0)
+		}
+	}
+	for _, t := range []*time.Time{&c.Deadline, &c.CreatedAt, &c.UpdatedAt, &c.EndedAt} {
+		utc(t)
+	}
+	c.ExpiresAt = time.Unix(c.ExpiresAt.Unix(), 0).UTC()
+	if c.Pending != nil {
+		utc(&c.Pending.Since)
+		utc(&c.Pending.LeaseUntil)
+	}
+	for i := range c.Steps {
+		utc(&c.Steps[i].StartedAt)
+		utc(&c.Steps[i].EndedAt)
+	}
+	for i := range c.Rejections {
+		utc(&c.Rejections[i].At)
+	}
+	return c
+}
