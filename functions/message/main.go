@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,6 +23,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
 func main() {
@@ -36,19 +38,41 @@ func main() {
 	db := dynamodb.NewFromConfig(cfg)
 	conns := connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now)
 	hist := history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now)
+	posters := &posterCache{new: func(endpoint string) socket.Poster {
+		api := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		return gonePoster{notifier.New(conns, hist, api, notifier.Options{Logger: log})}
+	}}
 	h := socket.NewMessage(socket.MessageConfig{
 		Connections: conns,
 		History:     hist,
-		Posters: func(endpoint string) socket.Poster {
-			api := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
-			return gonePoster{notifier.New(conns, hist, api, notifier.Options{Logger: log})}
-		},
-		Endpoint: os.Getenv("MANAGEMENT_ENDPOINT"),
-		// wired by the lead: the workflow store's status lookup replaces this placeholder.
-		Status: func(context.Context, string, string) (any, bool, error) { return nil, false, nil },
-		Logger: log,
+		Posters:     posters.get, // one client per endpoint, built on first use and kept
+		Endpoint:    os.Getenv("MANAGEMENT_ENDPOINT"),
+		Status:      workflow.NewService(workflow.NewDynamoStore(db, os.Getenv("WORKFLOWS_TABLE"), time.Now)).Status,
+		Logger:      log,
 	})
 	lambda.Start(h.Handle)
+}
+
+// posterCache keeps one management API client per endpoint for the life of
+// the execution environment.
+type posterCache struct {
+	mu      sync.Mutex
+	posters map[string]socket.Poster
+	new     func(endpoint string) socket.Poster
+}
+
+func (c *posterCache) get(endpoint string) socket.Poster {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.posters[endpoint]
+	if !ok {
+		if c.posters == nil {
+			c.posters = map[string]socket.Poster{}
+		}
+		p = c.new(endpoint)
+		c.posters[endpoint] = p
+	}
+	return p
 }
 
 // gonePoster reports the notifier's gone connections as socket.ErrGone.
