@@ -1,0 +1,218 @@
+package gateway_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/coder/websocket"
+
+	"github.com/finance/fbdi-notify/internal/gateway"
+)
+
+// guard bounds every wait in these tests; it only turns a hang into a failure.
+const guard = 10 * time.Second
+
+// start is the time of the test clock.
+var start = time.Date(2026, 11, 26, 0, 51, 28, 123_000_000, time.UTC)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// harness runs a Gateway behind an httptest server and records every
+// $connect and $disconnect event.
+type harness struct {
+	gw          *gateway.Gateway
+	srv         *httptest.Server
+	clock       *clock
+	connects    chan events.APIGatewayWebsocketProxyRequest
+	disconnects chan events.APIGatewayWebsocketProxyRequest
+}
+
+// newHarness starts a gateway for cfg. $connect (if cfg has none: accept)
+// and $disconnect handlers are wrapped to record their events; the route
+// selection expression defaults to $request.body.type and the clock to a
+// test clock at start.
+func newHarness(tb testing.TB, cfg gateway.Config) *harness {
+	tb.Helper()
+	h := &harness{
+		clock:       &clock{now: start},
+		connects:    make(chan events.APIGatewayWebsocketProxyRequest, 4096),
+		disconnects: make(chan events.APIGatewayWebsocketProxyRequest, 4096),
+	}
+	if cfg.RouteSelectionExpression == "" {
+		cfg.RouteSelectionExpression = "$request.body.type"
+	}
+	if cfg.Now == nil {
+		cfg.Now = h.clock.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	accept := func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+	ignore := func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+	routes := []gateway.Route{{Key: gateway.RouteConnect, Handler: accept}, {Key: gateway.RouteDisconnect, Handler: ignore}}
+	for _, rt := range cfg.Routes {
+		switch rt.Key {
+		case gateway.RouteConnect:
+			routes[0] = rt
+		case gateway.RouteDisconnect:
+			routes[1] = rt
+		default:
+			routes = append(routes, rt)
+		}
+	}
+	routes[0].Handler = record(h.connects, routes[0].Handler)
+	routes[1].Handler = record(h.disconnects, routes[1].Handler)
+	cfg.Routes = routes
+
+	h.gw = gateway.New(cfg)
+	h.srv = httptest.NewServer(h.gw)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		if err := h.gw.Close(ctx); err != nil {
+			tb.Errorf("close gateway: %v", err)
+		}
+		h.srv.Close()
+	})
+	return h
+}
+
+// record sends each event to ch before calling next.
+func record(ch chan<- events.APIGatewayWebsocketProxyRequest, next gateway.Handler) gateway.Handler {
+	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ch <- req
+		return next(ctx, req)
+	}
+}
+
+// url is the WebSocket URL of the gateway.
+func (h *harness) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") }
+
+// dial connects a client and returns it with its connection ID.
+func (h *harness) dial(tb testing.TB, opts *websocket.DialOptions) (*websocket.Conn, string) {
+	tb.Helper()
+	return h.dialURL(tb, h.url(), opts)
+}
+
+func (h *harness) dialURL(tb testing.TB, url string, opts *websocket.DialOptions) (*websocket.Conn, string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, opts)
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.CloseNow() })
+	c.SetReadLimit(-1)
+	ev := receive(tb, h.connects)
+	return c, ev.RequestContext.ConnectionID
+}
+
+// management returns the real AWS SDK management client for the gateway,
+// with endpoint path suffix (e.g. "/local" for the stage).
+func (h *harness) management(suffix string) *apigatewaymanagementapi.Client {
+	return apigatewaymanagementapi.NewFromConfig(aws.Config{
+		Region:           "eu-west-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint:     aws.String(h.srv.URL + suffix),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// receive returns the next value from ch.
+func receive[T any](tb testing.TB, ch <-chan T) T {
+	tb.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(guard):
+		tb.Fatalf("timed out waiting for %T", *new(T))
+		panic("unreachable")
+	}
+}
+
+// read returns the next message the client receives.
+func read(tb testing.TB, c *websocket.Conn) (websocket.MessageType, string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	typ, data, err := c.Read(ctx)
+	if err != nil {
+		tb.Fatalf("read: %v", err)
+	}
+	return typ, string(data)
+}
+
+// readText returns the next message, which must be a text message.
+func readText(tb testing.TB, c *websocket.Conn) string {
+	tb.Helper()
+	typ, data := read(tb, c)
+	if typ != websocket.MessageText {
+		tb.Fatalf("got a %v message %q, want text", typ, data)
+	}
+	return data
+}
+
+// send sends a text message.
+func send(tb testing.TB, c *websocket.Conn, msg string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		tb.Fatalf("write: %v", err)
+	}
+}
+
+// expectClose reads until the connection ends and checks the close code the
+// server sent.
+func expectClose(tb testing.TB, c *websocket.Conn, want websocket.StatusCode) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	for {
+		_, _, err := c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		if got := websocket.CloseStatus(err); got != want {
+			tb.Fatalf("connection ended with %v (status %d), want close status %d", err, got, want)
+		}
+		return
+	}
+}
+
+// reply returns a two-way route answering "route <key>".
+func reply(key string) gateway.Route {
+	return gateway.Route{Key: key, TwoWay: true, Handler: func(_ context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "route " + req.RequestContext.RouteKey}, nil
+	}}
+}
