@@ -1,0 +1,88 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// DevJWTSecret is the development default of JWT_SECRET. It exists only in
+// the local stack; deployed functions read their secret from Secrets Manager.
+const DevJWTSecret = "local-development-secret-do-not-deploy"
+
+// config is the local stack's configuration, read once from the environment.
+type config struct {
+	Host      string     // LOCAL_HOST; default 127.0.0.1
+	Port      int        // LOCAL_PORT; default 3001
+	JWTSecret string     // JWT_SECRET; default DevJWTSecret
+	LogLevel  slog.Level // LOG_LEVEL; default info
+
+	OracleBaseURL  string        // ORACLE_BASE_URL; empty runs the simulator
+	OracleUsername string        // ORACLE_USERNAME
+	OraclePassword string        // ORACLE_PASSWORD
+	PollInterval   time.Duration // ORACLE_POLL_INTERVAL; default 1s locally
+	Deadline       time.Duration // WORKFLOW_DEADLINE; default 2h
+	SimJobTime     time.Duration // ORACLE_SIM_JOB_TIME: how long a simulated job runs; default 1s
+
+	IdleTimeout time.Duration // IDLE_TIMEOUT; default 10m (API Gateway's)
+	MaxDuration time.Duration // MAX_CONNECTION_DURATION; default 2h (API Gateway's)
+
+	DataAccessSet      string // ORACLE_DATA_ACCESS_SET; default "1" locally, for journal imports
+	AutoPostCriteriaID string // ORACLE_AUTOPOST_CRITERIA_ID; default "1" locally
+
+	// AWSEndpoint (AWS_ENDPOINT_URL) names a DynamoDB-compatible API (e.g.
+	// moto_server) to keep connections, history and workflows in real tables
+	// instead of the embedded stores.
+	AWSEndpoint string
+	TablePrefix string // TABLE_PREFIX for those tables; default "fbdi-local-"
+}
+
+func configFromEnv(getenv func(string) string) (config, error) {
+	c := config{
+		Host:               cmp.Or(getenv("LOCAL_HOST"), "127.0.0.1"),
+		JWTSecret:          cmp.Or(getenv("JWT_SECRET"), DevJWTSecret),
+		OracleBaseURL:      getenv("ORACLE_BASE_URL"),
+		OracleUsername:     cmp.Or(getenv("ORACLE_USERNAME"), "local"),
+		OraclePassword:     cmp.Or(getenv("ORACLE_PASSWORD"), "local"),
+		DataAccessSet:      cmp.Or(getenv("ORACLE_DATA_ACCESS_SET"), "1"),
+		AutoPostCriteriaID: cmp.Or(getenv("ORACLE_AUTOPOST_CRITERIA_ID"), "1"),
+		AWSEndpoint:        getenv("AWS_ENDPOINT_URL"),
+		TablePrefix:        cmp.Or(getenv("TABLE_PREFIX"), "fbdi-local-"),
+	}
+	var errs []error
+	port, err := strconv.Atoi(cmp.Or(getenv("LOCAL_PORT"), "3001"))
+	if err != nil || port < 0 || port > 65535 {
+		errs = append(errs, fmt.Errorf("LOCAL_PORT %q is not a port number", getenv("LOCAL_PORT")))
+	}
+	c.Port = port
+	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	durations := []struct {
+		name string
+		def  time.Duration
+		dst  *time.Duration
+	}{
+		{"ORACLE_POLL_INTERVAL", time.Second, &c.PollInterval},
+		{"WORKFLOW_DEADLINE", 2 * time.Hour, &c.Deadline},
+		{"ORACLE_SIM_JOB_TIME", time.Second, &c.SimJobTime},
+		{"IDLE_TIMEOUT", 10 * time.Minute, &c.IdleTimeout},
+		{"MAX_CONNECTION_DURATION", 2 * time.Hour, &c.MaxDuration},
+	}
+	for _, d := range durations {
+		v := getenv(d.name)
+		if v == "" {
+			*d.dst = d.def
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed < 0 {
+			errs = append(errs, fmt.Errorf("%s %q is not a duration such as 500ms or 10s", d.name, v))
+		}
+		*d.dst = parsed
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// localStack is the real `make run` binary, started on free ports.
+type localStack struct {
+	URL  string // http://127.0.0.1:PORT
+	Port string
+	logs *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// stackBinary builds ./infra/local once per test run.
+func stackBinary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fbdi-local-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "fbdi-local")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freePort(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// startStack runs the binary as a user would and waits until it serves.
+// It is stopped with SIGINT (Ctrl-C) at cleanup, and must exit cleanly.
+func startStack(tb testing.TB, env ...string) *localStack {
+	tb.Helper()
+	port := freePort(tb)
+	cmd := exec.Command(stackBinary(tb))
+	cmd.Env = append(os.Environ(), append([]string{"LOCAL_PORT=" + port, "LOG_LEVEL=warn"}, env...)...)
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+			if err := exitErr; err != nil {
+				tb.Errorf("local stack did not exit cleanly on Ctrl-C: %v\n%s", err, logs)
+			}
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			tb.Errorf("local stack did not stop within 20s of Ctrl-C\n%s", logs)
+		}
+	})
+	s := &localStack{URL: "http://127.0.0.1:" + port, Port: port, logs: logs}
+	for i := 0; ; i++ {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("local stack exited: %v\n%s", exitErr, logs)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i > 300 {
+			tb.Fatalf("local stack not ready after 30s\n%s", logs)
+		}
+	}
+}
+
+// token mints a dev token for user through the stack's dev endpoint.
+func (s *localStack) token(tb testing.TB, user string) string {
+	tb.Helper()
+	resp, err := http.Get(s.URL + "/dev/token?user_id=" + user)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+		tb.Fatalf("dev token: %v %+v", err, out)
+	}
+	return out.Token
+}
+
+// client is one browser tab.
+type client struct {
+	tb   testing.TB
+	conn *websocket.Conn
+}
+
+func (s *localStack) dial(tb testing.TB, user string) *client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws://127.0.0.1:"+s.Port+"/", &websocket.DialOptions{
+		Subprotocols: []string{s.token(tb, user)},
+	})
+	if err != nil {
+		tb.Fatalf("dial as %s: %v (response %v)\n%s", user, err, resp, s.logs)
+	}
+	conn.SetReadLimit(1 << 20)
+	tb.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
+	return &client{tb: tb, conn: conn}
+}
+
+// next reads one message, failing after a generous guard time.
+func (c *client) next() map[string]any {
+	c.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, data, err := c.conn.Read(ctx)
+	if err != nil {
+		c.tb.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.tb.Fatalf("message is not JSON: %s", data)
+	}
+	return m
+}
+
+func (c *client) send(v any) {
+	c.tb.Helper()
+	data, _ := json.Marshal(v)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.conn.Write(ctx, websocket.MessageText, data); err != nil {
+		c.tb.Fatal(err)
+	}
+}
+
+// awsCLI runs the AWS CLI against the local stack, as an upstream system would.
+func (s *localStack) awsCLI(tb testing.TB, args ...string) string {
+	tb.Helper()
+	args = append(args, "--endpoint-url", s.URL, "--region", "us-east-1", "--output", "json")
+	cmd := exec.Command("aws", args...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
+	s := startStack(t)
+	alice := s.dial(t, "123")
+	bob := s.dial(t, "456")
+	for _, c := range []*client{alice, bob} {
+		if m := c.next(); m["type"] != "connection_established" {
+			t.Fatalf("first message = %v; want connection_established", m)
+		}
+	}
+
+	body, err := os.ReadFile("../../events/messages/budget-transfer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg map[string]any
+	if err := json.Unmarshal(body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg["user_id"] != "123" {
+		t.Fatalf("sample message is for user %v; the test expects 123", msg["user_id"])
+	}
+	tx := fmt.Sprint(msg["transaction_id"])
+	var queue struct{ QueueUrl string }
+	if err := json.Unmarshal([]byte(s.awsCLI(t, "sqs", "get-queue-url", "--queue-name", "workflow")), &queue); err != nil {
+		t.Fatal(err)
+	}
+	url := queue.QueueUrl
+	out := s.awsCLI(t, "sqs", "send-message", "--queue-url", url, "--message-body", "file://../../events/messages/budget-transfer.json")
+	if !strings.Contains(out, "MessageId") {
+		t.Fatalf("send-message printed %s", out)
+	}
+
+	var got []string
+	want := []string{"oracle_upload_started"}
+	for i := 1; i <= 5; i++ {
+		want = append(want, fmt.Sprintf("progress %d processing", i), fmt.Sprintf("progress %d completed", i))
+	}
+	want = append(want, "oracle_upload_completed")
+	for len(got) < len(want) {
+		m := alice.next()
+		if m["transaction_id"] != tx {
+			t.Fatalf("message for another transaction: %v", m)
+		}
+		switch m["type"] {
+		case "oracle_upload_progress":
+			got = append(got, fmt.Sprintf("progress %v %v", m["step_number"], m["status"]))
+		case "oracle_upload_failed":
+			t.Fatalf("upload failed: %v\nlogs:\n%s", m, s.logs)
+		default:
+			got = append(got, fmt.Sprint(m["type"]))
+		}
+		if m["id"] == nil || m["timestamp"] == nil {
+			t.Fatalf("notification without id/timestamp: %v", m)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("user 123 saw\n%v\nwant\n%v", got, want)
+	}
+
+	// Bob must have received nothing: the next thing he reads is his own pong.
+	bob.send(map[string]any{"type": "ping", "timestamp": "bob-1"})
+	if m := bob.next(); m["type"] != "pong" || m["timestamp"] != "bob-1" {
+		t.Fatalf("user 456 received %v; want only his pong", m)
+	}
+
+	// The workflow's state answers the status route for its owner only.
+	alice.send(map[string]any{"type": "status", "transaction_id": tx})
+	if m := alice.next(); m["type"] != "workflow_status" || m["state"] != "succeeded" {
+		t.Fatalf("status = %v", m)
+	}
+	bob.send(map[string]any{"type": "status", "transaction_id": tx})
+	if m := bob.next(); m["type"] != "error" {
+		t.Fatalf("another user's status = %v; want an error", m)
+	}
+}
+
+func TestStackServesPageAndRefusesBadTokens(t *testing.T) {
+	s := startStack(t)
+	resp, err := http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "FBDI notifications") {
+		t.Fatalf("GET / = %d %q", resp.StatusCode, page)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, url := range []string{"ws://127.0.0.1:" + s.Port + "/", "ws://127.0.0.1:" + s.Port + "/?user_id=123",
+		"ws://127.0.0.1:" + s.Port + "/?token=not-a-jwt"} {
+		_, resp, err := websocket.Dial(ctx, url, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("dial %s: err %v, response %v; want 401", url, err, resp)
+		}
+	}
+	if strings.Contains(s.logs.String(), "not-a-jwt") {
+		t.Fatal("the stack logged a token")
+	}
+}

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	fbdinotify "github.com/finance/fbdi-notify"
+	"github.com/finance/fbdi-notify/internal/auth"
+	"github.com/finance/fbdi-notify/internal/auth/devtoken"
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/gateway"
+	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/localqueue"
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
+	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/workflow"
+	"github.com/finance/fbdi-notify/web"
+)
+
+// Local queue names (SPEC section 6) of the template's queues.
+var queueNames = map[string]string{
+	"WorkflowQueue":               "workflow",
+	"WorkflowDeadLetterQueue":     "workflow-dlq",
+	"NotificationQueue":           "notifications",
+	"NotificationDeadLetterQueue": "notifications-dlq",
+}
+
+// system is the running system.
+type system struct {
+	cfg      config
+	log      *slog.Logger
+	listener net.Listener
+	base     string // http://host:port
+	server   *http.Server
+	gateway  *gateway.Gateway
+	broker   *localqueue.Broker
+	// consumers maps a queue name to the handler of its event-source mapping.
+	consumers map[string]localqueue.Handler
+	oracleURL string // where the worker's Oracle client points
+	simulated bool
+}
+
+func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error) {
+	tmpl, err := stack.Parse(fbdinotify.Template)
+	if err != nil {
+		return nil, fmt.Errorf("read template.yaml: %w", err)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s := &system{cfg: cfg, log: log, listener: l, base: "http://" + l.Addr().String()}
+	fail := func(err error) (*system, error) { l.Close(); return nil, err }
+
+	// Upstream intake: the SQS-compatible broker, with the template's queue settings.
+	s.broker = localqueue.NewBroker(localqueue.Options{BaseURL: s.base})
+	for logicalID, name := range queueNames {
+		q, err := tmpl.Queue(logicalID)
+		if err != nil {
+			return fail(err)
+		}
+		qc := localqueue.QueueConfig{Name: name, VisibilityTimeout: q.VisibilityTimeout, MaxReceiveCount: q.MaxReceiveCount}
+		if q.DeadLetterQueue != "" {
+			qc.DeadLetterQueue = queueNames[q.DeadLetterQueue]
+		}
+		if err := s.broker.CreateQueue(qc); err != nil {
+			return fail(err)
+		}
+	}
+
+	// AWS clients pointed at this process, exactly as the functions use AWS.
+	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
+	mgmt := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{Region: "us-east-1", Credentials: creds,
+		BaseEndpoint: aws.String(s.base)})
+	sqsClient := sqs.New(sqs.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(s.base)})
+
+	stores, err := newStores(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	conns := &streamingStore{Store: stores.connections}
+	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log})
+	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
+	conns.onInsert = func(c connection.Connection) { go welcome.Handle(context.Background(), streamRecord(c)) }
+
+	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now)
+	if err != nil {
+		return fail(err)
+	}
+
+	// Oracle: the simulator unless ORACLE_BASE_URL names an endpoint.
+	var oracleHandler http.Handler
+	s.oracleURL = cfg.OracleBaseURL
+	if s.oracleURL == "" {
+		s.simulated = true
+		sim := oraclesim.New(oraclesim.Options{Username: cfg.OracleUsername, Password: cfg.OraclePassword,
+			WaitFor: cfg.SimJobTime / 4, RunFor: cfg.SimJobTime, Logger: log})
+		oracleHandler = http.StripPrefix("/oracle", sim)
+		s.oracleURL = s.base + "/oracle"
+	}
+	oc := oracle.New(oracle.Config{BaseURL: s.oracleURL, Username: cfg.OracleUsername, Password: cfg.OraclePassword},
+		&http.Client{Timeout: 30 * time.Second})
+
+	wcfg := workflow.DefaultConfig()
+	wcfg.QueueURL = s.broker.QueueURL("workflow")
+	wcfg.PollInterval = cfg.PollInterval
+	wcfg.Deadline = cfg.Deadline
+	wcfg.DataAccessSet = cfg.DataAccessSet
+	wcfg.AutoPostCriteriaID = cfg.AutoPostCriteriaID
+	notify := func(ctx context.Context, userID string, note notification.Notification) error {
+		_, err := n.Notify(ctx, userID, note)
+		return err
+	}
+	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	worker := workflow.NewWorker(engine, sqsClient, s.broker.QueueURL("workflow-dlq"), log)
+	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.broker.QueueURL("notifications-dlq"), log)
+
+	// The functions, by the template's logical IDs.
+	ws := map[string]gateway.Handler{
+		"ConnectFunction":    socket.NewConnect(verifier, conns, time.Now, log).Handle,
+		"DisconnectFunction": socket.NewDisconnect(conns, log).Handle,
+		"MessageFunction": socket.NewMessage(socket.MessageConfig{
+			Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
+			Posters: func(string) socket.Poster { return gonePoster{n} },
+			Status:  workflow.NewService(stores.workflows).Status,
+		}).Handle,
+	}
+	queueFns := map[string]localqueue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle}
+
+	var routes []gateway.Route
+	for _, r := range tmpl.Routes() {
+		h, ok := ws[r.Function]
+		if !ok {
+			return fail(fmt.Errorf("template route %s targets %s, which the local stack does not run", r.Key, r.Function))
+		}
+		routes = append(routes, gateway.Route{Key: r.Key, Handler: h, TwoWay: r.TwoWay})
+	}
+	s.consumers = map[string]localqueue.Handler{}
+	for _, m := range tmpl.QueueMappings() {
+		h, ok := queueFns[m.Function]
+		if !ok {
+			return fail(fmt.Errorf("template maps %s to %s, which the local stack does not run", m.Queue, m.Function))
+		}
+		s.consumers[queueNames[m.Queue]] = h
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /dev/token", s.devToken)
+	mux.HandleFunc("GET /dev/sample", devSample)
+	if oracleHandler != nil {
+		mux.Handle("/oracle/", oracleHandler)
+	}
+	static, _ := fs.Sub(web.Files, ".")
+	mux.Handle("/", http.FileServerFS(static))
+	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if localqueue.IsRequest(r) {
+			s.broker.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	s.gateway = gateway.New(gateway.Config{
+		Routes: routes, RouteSelectionExpression: tmpl.RouteSelectionExpression(),
+		IdleTimeout: cfg.IdleTimeout, MaxDuration: cfg.MaxDuration, Fallback: fallback, Logger: log,
+	})
+	s.server = &http.Server{Handler: s.gateway, ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// run serves until ctx ends, then stops cleanly: every connection gets
+// $disconnect, in-flight invocations finish, and the port is released.
+func (s *system) run(ctx context.Context) error {
+	consumeCtx, stopConsumers := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for name, h := range s.consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.broker.Consume(consumeCtx, name, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 4, Logger: s.log})
+		}()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.server.Serve(s.listener) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.gateway.Close(shutdownCtx)
+	if e := s.server.Shutdown(shutdownCtx); e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	stopConsumers()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *system) printBanner(w io.Writer) {
+	ws := strings.Replace(s.base, "http://", "ws://", 1)
+	oracleNote := s.oracleURL + " (simulator)"
+	if !s.simulated {
+		oracleNote = "ORACLE_BASE_URL (set)"
+	}
+	fmt.Fprintf(w, `FBDI notifications: local stack
+  WebSocket API      %s
+  Management API     %s/@connections/{id}
+  SQS endpoint       %s   (aws sqs send-message --endpoint-url %s ...)
+  Workflow queue     %s
+  Notification queue %s
+  Oracle             %s
+  Test page          %s/
+  Dev token          %s/dev/token?user_id=123   or   go run ./infra/local token 123
+Ctrl-C stops.
+`, ws, s.base, s.base, s.base, s.broker.QueueURL("workflow"), s.broker.QueueURL("notifications"),
+		oracleNote, s.base, s.base)
+}
+
+// devToken mints a token for the user_id query parameter. It exists only in
+// the local stack.
+func (s *system) devToken(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user_id")
+	if user == "" || len(user) > auth.MaxUserIDLength {
+		http.Error(w, "user_id is required", http.StatusBadRequest)
+		return
+	}
+	tok, err := devtoken.Mint([]byte(s.cfg.JWTSecret), user, time.Now(), devtoken.DefaultTTL)
+	if err != nil {
+		http.Error(w, "cannot mint a token", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintf(w, `{"token":%q,"user_id":%q}`+"\n", tok, user)
+}
+
+// gonePoster reports the notifier's gone connections as socket.ErrGone, as
+// functions/message does.
+type gonePoster struct{ n *notifier.Notifier }
+
+func (p gonePoster) PostTo(ctx context.Context, connectionID string, data []byte) error {
+	err := p.n.PostTo(ctx, connectionID, data)
+	if errors.Is(err, notifier.ErrGone) {
+		return fmt.Errorf("%w: %w", socket.ErrGone, err)
+	}
+	return err
+}
+
+// streamingStore emulates the connections table's DynamoDB stream: after a
+// successful Put it hands an INSERT record to onInsert, as the stream feeds
+// WelcomeFunction on AWS.
+type streamingStore struct {
+	connection.Store
+	onInsert func(connection.Connection)
+}
+
+func (s *streamingStore) Put(ctx context.Context, c connection.Connection) error {
+	if err := s.Store.Put(ctx, c); err != nil {
+		return err
+	}
+	if s.onInsert != nil {
+		s.onInsert(c)
+	}
+	return nil
+}
+
+// streamRecord is the stream event of the connections table for a new row.
+func streamRecord(c connection.Connection) events.DynamoDBEvent {
+	image := map[string]events.DynamoDBAttributeValue{
+		"connectionId": events.NewStringAttribute(c.ID),
+		"userId":       events.NewStringAttribute(c.UserID),
+		"connectedAt":  events.NewStringAttribute(c.ConnectedAt.Format(time.RFC3339Nano)),
+		"expiresAt":    events.NewNumberAttribute(strconv.FormatInt(c.ExpiresAt.Unix(), 10)),
+	}
+	return events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{
+		EventID: c.ID, EventName: "INSERT", EventSource: "aws:dynamodb", EventVersion: "1.1", AWSRegion: "us-east-1",
+		EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/connections/stream/local",
+		Change: events.DynamoDBStreamRecord{
+			Keys:           map[string]events.DynamoDBAttributeValue{"connectionId": events.NewStringAttribute(c.ID)},
+			NewImage:       image,
+			SequenceNumber: strconv.FormatInt(time.Now().UnixNano(), 10),
+			StreamViewType: "NEW_IMAGE",
+		},
+	}}}
+}
+
+// stores are the three stores of the system.
+type stores struct {
+	connections connection.Store
+	history     history.Store
+	workflows   workflow.Store
+}
+
+// devSample serves a sample workflow message (kind=budget_transfer or
+// journal_import) for the test page.
+func devSample(w http.ResponseWriter, r *http.Request) {
+	file := map[string]string{"budget_transfer": "budget-transfer.json", "journal_import": "journal-import.json"}[r.URL.Query().Get("kind")]
+	if file == "" {
+		http.Error(w, "kind must be budget_transfer or journal_import", http.StatusBadRequest)
+		return
+	}
+	data, err := fs.ReadFile(fbdinotify.Samples, "events/messages/"+file)
+	if err != nil {
+		http.Error(w, "sample missing", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(data)
+}
