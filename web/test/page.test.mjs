@@ -1,0 +1,514 @@
+// Real-browser tests of the local test page (web/index.html + web/app.js),
+// driven as a user would drive it: Debian's chromium through playwright-core.
+//
+// The stack must already be running; STACK_URL names it, e.g.
+//
+//	STACK_URL=http://127.0.0.1:3001 node --test test/
+//
+// infra/local/browser_test.go starts a fresh stack and runs this file.
+//
+// What goes over the wire is read from the browser itself through a CDP
+// session (Network.webSocket* events): the handshake request and response
+// headers, the status code, and every frame sent and received. Every wait is
+// an auto-waiting locator or a bounded poll; the timeouts only guard against
+// a hang and are never asserted on.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const STACK_URL = (process.env.STACK_URL || "").replace(/\/+$/, "");
+if (!STACK_URL) {
+  throw new Error("STACK_URL is not set: start the stack (make run) and run STACK_URL=http://127.0.0.1:3001 node --test test/");
+}
+const WS_URL = STACK_URL.replace(/^http/, "ws") + "/";
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+// Guards against a hang; never asserted on.
+const WAIT = 30_000; // a connection, a reply
+const UPLOAD_WAIT = 120_000; // a whole five-step upload against the Oracle simulator
+const TEST_TIMEOUT = 240_000;
+
+const SCREENSHOT = process.env.SCREENSHOT || "/tmp/page.png";
+const BUDGET_STEPS = ["Preparing Data", "Upload to UCM", "Interface Loader", "Budget Import", "Verify Results"];
+
+// Unique per test run, so that transactions and notifications of earlier runs
+// against the same long-running stack never match.
+const RUN = randomUUID().slice(0, 8);
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// ---------------------------------------------------------------- helpers
+
+// poll waits until fn returns a truthy value and returns it, failing with
+// message after timeout. It is for conditions on data recorded in node (the
+// CDP wire log); conditions on the page use Playwright's auto-waiting locators.
+async function poll(fn, message, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms: ${message}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function header(headers, name) {
+  const key = Object.keys(headers || {}).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : headers[key];
+}
+
+function jwtClaims(token) {
+  const [, payload] = token.split(".");
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+}
+
+// Wire records every WebSocket of one page as the browser saw it.
+class Wire {
+  sockets = new Map(); // requestId -> {url, request, response, sent[], received[], errors[], closed}
+
+  static async attach(page) {
+    const w = new Wire();
+    const cdp = await page.context().newCDPSession(page);
+    const sock = (id) => {
+      if (!w.sockets.has(id)) w.sockets.set(id, { url: "", request: null, response: null, sent: [], received: [], errors: [], closed: false });
+      return w.sockets.get(id);
+    };
+    const frame = (payload) => { try { return JSON.parse(payload); } catch { return { unparsable: payload }; } };
+    cdp.on("Network.webSocketCreated", (e) => { sock(e.requestId).url = e.url; });
+    cdp.on("Network.webSocketWillSendHandshakeRequest", (e) => { sock(e.requestId).request = e.request; });
+    cdp.on("Network.webSocketHandshakeResponseReceived", (e) => { sock(e.requestId).response = e.response; });
+    cdp.on("Network.webSocketFrameSent", (e) => { sock(e.requestId).sent.push(frame(e.response.payloadData)); });
+    cdp.on("Network.webSocketFrameReceived", (e) => { sock(e.requestId).received.push(frame(e.response.payloadData)); });
+    cdp.on("Network.webSocketFrameError", (e) => { sock(e.requestId).errors.push(e.errorMessage); });
+    cdp.on("Network.webSocketClosed", (e) => { sock(e.requestId).closed = true; });
+    await cdp.send("Network.enable");
+    return w;
+  }
+
+  list() { return [...this.sockets.values()]; }
+  received() { return this.list().flatMap((s) => s.received); }
+  sent() { return this.list().flatMap((s) => s.sent); }
+}
+
+// openPage opens the test page in a fresh browser context (its own
+// localStorage, like another browser profile) and records its WebSockets.
+async function openPage(t, { route } = {}) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  t.after(() => assert.deepEqual(errors.map(String), [], "the page threw"));
+  if (route) await page.route(route.url, route.handler);
+  const wire = await Wire.attach(page);
+  const resp = await page.goto(STACK_URL + "/");
+  assert.equal(resp.status(), 200, "GET /");
+  await page.locator('#state[data-state="closed"]').waitFor({ timeout: WAIT });
+  return { page, wire };
+}
+
+// connect fills the connection form as a user would and clicks Connect. It
+// returns the token the page fetched from /dev/token.
+async function connect(page, user, tokenSource = "protocol") {
+  await page.locator("#user-id").fill(user);
+  await page.locator("#token-source").selectOption(tokenSource);
+  const tokenResponse = page.waitForResponse((r) => r.url().includes("/dev/token?"), { timeout: WAIT });
+  await page.locator("#connect").click();
+  return (await (await tokenResponse).json()).token;
+}
+
+// connected waits until the page says it is open and has caught up: its nth
+// connection got connection_established and its resume finished (the last
+// resume_complete, with has_more false, after that connection_established).
+async function connected(page, user, n = 1) {
+  await page.locator('#state[data-state="open"]').waitFor({ timeout: WAIT });
+  assert.equal(await page.locator("#state").textContent(), `connected as ${user}`);
+  await page.locator('#log li[data-type="connection_established"]').nth(n - 1).waitFor({ timeout: WAIT });
+  await poll(async () => {
+    const log = await logEntries(page);
+    const at = log.map((e, i) => [e, i]).filter(([e]) => e.type === "connection_established")[n - 1]?.[1];
+    return log.slice(at).some((e) => e.type === "resume_complete" && e.msg?.has_more === false);
+  }, `connection ${n} of user ${user} finished resuming`);
+}
+
+// logEntries is the page's message log, oldest first, each line parsed.
+async function logEntries(page) {
+  const lines = await page.locator("#log li").evaluateAll((lis) =>
+    lis.map((li) => ({ type: li.dataset.type, replayed: li.classList.contains("replayed"), text: li.textContent })));
+  return lines.reverse().map((l) => {
+    let msg = null;
+    try { msg = JSON.parse(l.text); } catch { /* a plain text line */ }
+    return { ...l, msg };
+  });
+}
+
+// sqsSend sends one message the way upstream systems do (AWS JSON protocol).
+async function sqsSend(queue, body) {
+  const res = await fetch(STACK_URL + "/", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage" },
+    body: JSON.stringify({ QueueUrl: `${STACK_URL}/000000000000/${queue}`, MessageBody: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(WAIT),
+  });
+  const out = await res.json();
+  assert.equal(res.status, 200, `SendMessage to ${queue}: ${JSON.stringify(out)}`);
+  assert.ok(out.MessageId, `SendMessage to ${queue} returned no MessageId: ${JSON.stringify(out)}`);
+  return out.MessageId;
+}
+
+// sendSample submits the budget transfer sample from the page's form and
+// waits until its upload card shows an outcome, which it returns.
+async function sendSample(page, tx) {
+  await page.locator("#transaction-id").fill(tx);
+  await page.locator("#kind").selectOption("budget_transfer");
+  await page.locator("#submit").click();
+  await page.locator("#submit-result", { hasText: /^queued as \S+/ }).waitFor({ timeout: WAIT });
+  const card = page.locator(`#uploads .upload[data-transaction="${tx}"]`);
+  const outcome = card.locator(".outcome[data-outcome]");
+  await outcome.waitFor({ timeout: UPLOAD_WAIT });
+  return { card, outcome: await outcome.getAttribute("data-outcome"), text: await outcome.textContent() };
+}
+
+// ------------------------------------------------------------------ tests
+
+test("the page loads and connects as user 123 with the token in Sec-WebSocket-Protocol", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, wire } = await openPage(t);
+  assert.equal(await page.locator("h1").textContent(), "FBDI notifications");
+  assert.equal(await page.locator("#ping").isDisabled(), true, "ping is disabled before connecting");
+
+  const token = await connect(page, "123");
+  await connected(page, "123");
+
+  // The handshake on the wire: the token as the subprotocol, echoed back.
+  const [ws, ...others] = wire.list();
+  assert.equal(others.length, 0, "one WebSocket");
+  assert.equal(ws.url, WS_URL, "no token in the URL");
+  assert.equal(jwtClaims(token).user_id, "123");
+  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), token);
+  assert.equal(ws.response.status, 101);
+  assert.equal(header(ws.response.headers, "Sec-WebSocket-Protocol"), token, "the chosen protocol is echoed back");
+
+  // connection_established, shown in the log, names this user and connection.
+  const established = (await logEntries(page)).filter((e) => e.type === "connection_established");
+  assert.equal(established.length, 1);
+  const m = established[0].msg;
+  assert.equal(m.user_id, "123");
+  assert.ok(m.connection_id, "connection_id");
+  assert.ok(m.message, "message");
+  assert.ok(m.id && m.timestamp, "id and timestamp");
+  assert.ok(!Number.isNaN(Date.parse(m.timestamp)), `timestamp ${m.timestamp} is RFC 3339`);
+
+  // The page resumed after connecting (nothing seen yet on this profile).
+  const resume = wire.sent().find((f) => f.type === "resume");
+  assert.deepEqual(resume, { type: "resume", after: "", limit: 100 });
+  assert.equal(await page.locator("#ping").isEnabled(), true, "ping is enabled once open");
+});
+
+test("ping shows a pong with the same timestamp", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, wire } = await openPage(t);
+  await connect(page, "123");
+  await connected(page, "123");
+
+  await page.locator("#ping").click();
+  const pong = page.locator('#log li[data-type="pong"]');
+  await pong.waitFor({ timeout: WAIT });
+  const ping = wire.sent().find((f) => f.type === "ping");
+  assert.ok(ping, "a ping frame went out");
+  assert.equal(typeof ping.timestamp, "number");
+  assert.deepEqual(JSON.parse(await pong.textContent()), { type: "pong", timestamp: ping.timestamp });
+});
+
+test("Send sample: the upload card shows steps 1-5 completed and the outcome completed", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, wire } = await openPage(t);
+  await connect(page, "123");
+  await connected(page, "123");
+
+  const tx = `bt-${RUN}-3`;
+  const { card, outcome, text } = await sendSample(page, tx);
+  assert.equal(outcome, "completed", `outcome: ${text}`);
+  assert.equal(await card.locator("h3").textContent(), `Transaction ${tx}`);
+  const steps = await card.locator("ol > li").evaluateAll((lis) =>
+    lis.map((li) => ({ step: li.dataset.step, status: li.dataset.status, text: li.textContent })));
+  assert.deepEqual(steps.map((s) => [s.step, s.status]), [1, 2, 3, 4, 5].map((n) => [String(n), "completed"]));
+  steps.forEach((s, i) => assert.ok(s.text.startsWith(`${BUDGET_STEPS[i]} — completed`), `step ${i + 1} reads ${s.text}`));
+
+  // Every message of the upload arrived once, in order, for this transaction.
+  // (Replayed entries are earlier uploads of user 123 that the page resumed
+  // on connecting, when the stack has run before.)
+  const got = (await logEntries(page)).filter((e) => e.type.startsWith("oracle_upload_") && !e.replayed).map((e) => e.msg);
+  assert.ok(got.every((m) => m.transaction_id === tx && m.id && m.timestamp), "for this transaction, with id and timestamp");
+  const sequence = got.map((m) => m.type === "oracle_upload_progress" ? `${m.step_number} ${m.status}` : m.type);
+  const want = ["oracle_upload_started"];
+  for (let n = 1; n <= 5; n++) want.push(`${n} processing`, `${n} completed`);
+  want.push("oracle_upload_completed");
+  assert.deepEqual(sequence, want);
+  assert.equal(got.at(-1).success, true);
+  assert.equal(new Set(got.map((m) => m.id)).size, got.length, "no duplicate ids");
+
+  // Status replays the audit trail into the same card.
+  await page.locator("#status").click();
+  const status = page.locator('#log li[data-type="workflow_status"]');
+  await status.waitFor({ timeout: WAIT });
+  const reply = JSON.parse(await status.textContent());
+  assert.equal(reply.transaction_id, tx);
+  assert.equal(reply.state, "succeeded");
+  assert.deepEqual(reply.steps.map((s) => [s.step_number, s.step, s.status]), BUDGET_STEPS.map((name, i) => [i + 1, name, "completed"]));
+  assert.equal(await page.locator(`#uploads .upload[data-transaction="${tx}"]`).count(), 1, "one card per transaction");
+  assert.equal(await card.locator('ol > li[data-status="completed"]').count(), 5);
+
+  // The received frames and the log agree: the page dropped nothing.
+  const onWire = wire.received().filter((f) => f.type?.startsWith("oracle_upload_") && !f.replayed).map((f) => f.id);
+  assert.deepEqual(onWire, got.map((m) => m.id));
+
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test("a second page as user 456 receives none of user 123's upload messages", { timeout: TEST_TIMEOUT }, async (t) => {
+  const alice = await openPage(t);
+  const bob = await openPage(t);
+  await connect(alice.page, "123");
+  await connect(bob.page, "456");
+  await connected(alice.page, "123");
+  await connected(bob.page, "456");
+  const bobEstablished = (await logEntries(bob.page)).find((e) => e.type === "connection_established");
+  assert.equal(bobEstablished.msg.user_id, "456");
+
+  const tx = `bt-${RUN}-4`;
+  const { outcome, text } = await sendSample(alice.page, tx);
+  assert.equal(outcome, "completed", `outcome: ${text}`);
+
+  // Bob's own pong is the synchronisation point: it comes after anything
+  // that could have been posted to him during Alice's upload.
+  await bob.page.locator("#ping").click();
+  await bob.page.locator('#log li[data-type="pong"]').waitFor({ timeout: WAIT });
+  const bobLog = await logEntries(bob.page);
+  assert.deepEqual(bobLog.filter((e) => e.type.startsWith("oracle_upload_")), [], "user 456 saw upload messages");
+  assert.equal(await bob.page.locator("#uploads .upload").count(), 0, "user 456 has no upload card");
+  const leaked = bob.wire.received().filter((f) => JSON.stringify(f).includes(tx));
+  assert.deepEqual(leaked, [], "user 456 received frames about user 123's transaction");
+  assert.equal(await bob.page.locator('#state[data-state="open"]').count(), 1, "user 456 is still connected");
+});
+
+test("reconnect resumes: a notification sent while disconnected shows once, marked replayed", { timeout: TEST_TIMEOUT }, async (t) => {
+  const isNote = (message) => (e) => e.type === "notification" && e.msg?.message === message && e.msg?.data?.run === RUN;
+  const data = { run: RUN };
+  const away = await openPage(t);
+  await connect(away.page, "123");
+  await connected(away.page, "123");
+  // One notification seen live, so that the tab has a last id to resume after.
+  await sqsSend("notifications", { user_id: "123", type: "notification", message: "before leaving", data });
+  const before = await poll(async () => (await logEntries(away.page)).find(isNote("before leaving")), "the tab got a notification live");
+  assert.equal(before.replayed, false);
+  await away.page.locator("#disconnect").click();
+  await away.page.locator('#state[data-state="closed"]').waitFor({ timeout: WAIT });
+  await poll(() => away.wire.list().every((s) => s.closed), "the WebSocket closed");
+
+  // Another tab of the same user stays connected: it receiving the
+  // notification live proves the notification is stored (stored, then posted).
+  const other = await openPage(t);
+  await connect(other.page, "123");
+  await connected(other.page, "123");
+
+  await sqsSend("notifications", { user_id: "123", type: "notification", message: "while away", data });
+  const isIt = isNote("while away");
+  const live = await poll(async () => (await logEntries(other.page)).find(isIt), "the other tab got the notification live");
+  assert.equal(live.replayed, false, "live, not replayed, in the connected tab");
+  assert.ok(live.msg.id, "the notification has an id");
+
+  // The disconnected tab saw nothing; now it connects again.
+  assert.equal((await logEntries(away.page)).filter(isIt).length, 0);
+  await away.page.locator("#connect").click();
+  await connected(away.page, "123", 2);
+
+  const seen = (await logEntries(away.page)).filter(isIt);
+  assert.equal(seen.length, 1, `"while away" shows exactly once: ${JSON.stringify(seen)}`);
+  assert.equal(seen[0].replayed, true, "marked replayed");
+  assert.equal(seen[0].msg.replayed, true);
+  assert.equal(seen[0].msg.id, live.msg.id, "the same notification");
+  const replayedLi = away.page.locator("#log li.replayed").filter({ hasText: '"message":"while away"' }).filter({ hasText: RUN });
+  assert.equal(await replayedLi.count(), 1, "one li.replayed");
+
+  // The second resume asked only for what came after the last id seen.
+  const sockets = away.wire.list();
+  assert.equal(sockets.length, 2, "two connections");
+  const resumes = sockets[1].sent.filter((f) => f.type === "resume");
+  assert.equal(resumes.length, 1, "one resume page");
+  assert.equal(resumes[0].after, before.msg.id, "the second connection resumes after the last notification seen");
+  assert.ok(resumes[0].after < live.msg.id);
+  const completes = sockets[1].received.filter((f) => f.type === "resume_complete");
+  assert.deepEqual(completes, [{ type: "resume_complete", count: 1, has_more: false }], "the reconnect replayed only the missed notification");
+});
+
+test("the ?token= query option also connects", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, wire } = await openPage(t);
+  const token = await connect(page, "123", "query");
+  await connected(page, "123");
+  const [ws, ...others] = wire.list();
+  assert.equal(others.length, 0, "one WebSocket");
+  assert.equal(new URL(ws.url).searchParams.get("token"), token);
+  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), undefined, "no subprotocol");
+  assert.equal(ws.response.status, 101);
+  const m = (await logEntries(page)).find((e) => e.type === "connection_established").msg;
+  assert.equal(m.user_id, "123");
+});
+
+test("a bad token is refused: the WebSocket fails and the page is not open", { timeout: TEST_TIMEOUT }, async (t) => {
+  const route = {
+    url: (u) => u.pathname === "/dev/token",
+    handler: (r) => r.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ token: "not-a-jwt" }) }),
+  };
+  const { page, wire } = await openPage(t, { route });
+  const token = await connect(page, "123");
+  assert.equal(token, "not-a-jwt");
+
+  // The page reacts to the refused handshake by backing off to reconnect.
+  await page.locator('#state[data-state="connecting"]', { hasText: /^reconnecting/ }).waitFor({ timeout: WAIT });
+  const [ws] = wire.list();
+  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), "not-a-jwt");
+  await poll(() => ws.response || ws.errors.length, "the handshake ended");
+  // Chromium reports a 401 to a WebSocket handshake as an authentication
+  // failure rather than as a response (it has no credentials to retry with).
+  if (ws.response) assert.equal(ws.response.status, 401, "the server answers 401");
+  else assert.match(ws.errors.join(" "), /HTTP Authentication failed/, "the handshake failed with 401");
+  assert.equal(ws.received.length, 0, "no frame received");
+  assert.ok(wire.list().every((s) => s.response?.status !== 101), "no handshake succeeded");
+  assert.equal((await logEntries(page)).filter((e) => e.type === "connection_established").length, 0);
+  assert.notEqual(await page.locator("#state").getAttribute("data-state"), "open");
+  assert.equal(await page.locator("#ping").isDisabled(), true);
+});
+
+test("a connection closed by the server reconnects by itself and resumes after the last id seen", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, wire } = await openPage(t);
+  await connect(page, "123");
+  await connected(page, "123");
+  await sqsSend("notifications", { user_id: "123", type: "notification", message: "before the cut", data: { run: RUN } });
+  const seen = await poll(async () => (await logEntries(page))
+    .find((e) => e.msg?.message === "before the cut" && e.msg?.data?.run === RUN), "the page got the notification live");
+
+  // The backend drops the connection, as API Gateway does at its idle or
+  // two-hour limit, through the management API.
+  const first = (await logEntries(page)).find((e) => e.type === "connection_established").msg.connection_id;
+  const res = await fetch(`${STACK_URL}/@connections/${encodeURIComponent(first)}`, { method: "DELETE", signal: AbortSignal.timeout(WAIT) });
+  assert.equal(res.status, 204, "DELETE @connections");
+
+  // A second WebSocket exists only once the page has handled the close.
+  await poll(() => wire.list().length === 2, "the page opened a new WebSocket");
+  await connected(page, "123", 2);
+  const established = (await logEntries(page)).filter((e) => e.type === "connection_established").map((e) => e.msg);
+  assert.equal(established.length, 2);
+  assert.notEqual(established[1].connection_id, first, "a new connection");
+  const sockets = wire.list();
+  assert.equal(sockets.length, 2, "one reconnection");
+  const resume = sockets[1].sent.find((f) => f.type === "resume");
+  assert.equal(resume?.after, seen.msg.id, "resumed after the last notification seen");
+  assert.equal(await page.locator("#disconnect").isEnabled(), true);
+});
+
+test("resume pages through more than 100 missed notifications without losing any to a live one", { timeout: TEST_TIMEOUT }, async (t) => {
+  // A user of this run only, so that the counts are exact.
+  const user = `pager-${RUN}`;
+  const BULK = 105; // more than the page's resume limit of 100
+  const isBulk = (e) => e.type === "notification" && e.msg?.message === "missed" && e.msg?.data?.run === RUN;
+  const isLive = (e) => e.type === "notification" && e.msg?.message === "live during resume" && e.msg?.data?.run === RUN;
+
+  // A watcher tab proves the notifications are stored before the page connects.
+  const watcher = await openPage(t);
+  await connect(watcher.page, user);
+  await connected(watcher.page, user);
+  for (let i = 0; i < BULK; i += 15) {
+    await Promise.all(Array.from({ length: Math.min(15, BULK - i) }, (_, j) =>
+      sqsSend("notifications", { user_id: user, type: "notification", message: "missed", data: { run: RUN, n: i + j } })));
+  }
+  await poll(async () => (await logEntries(watcher.page)).filter(isBulk).length === BULK, `the watcher got ${BULK} notifications`);
+
+  // The page under test: its first resume page ends with has_more; a live
+  // notification reaches it before that resume_complete does (held back here
+  // until the live one has been delivered), as can happen on a busy stream.
+  const { page } = await openPage(t);
+  let held = null;
+  let liveSent = false;
+  await page.routeWebSocket((u) => u.href.startsWith(WS_URL), (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((raw) => {
+      let msg = {};
+      try { msg = JSON.parse(raw); } catch { /* forwarded as is */ }
+      if (msg.type === "resume_complete" && msg.has_more && !liveSent) {
+        held = raw;
+        liveSent = true;
+        sqsSend("notifications", { user_id: user, type: "notification", message: "live during resume", data: { run: RUN } })
+          .catch((e) => { ws.send(JSON.stringify({ type: "test-error", message: String(e) })); });
+        return;
+      }
+      ws.send(raw);
+      if (held && msg.type === "notification" && msg.message === "live during resume" && !msg.replayed) {
+        ws.send(held);
+        held = null;
+      }
+    });
+  });
+  await connect(page, user, "query");
+  await page.locator('#state[data-state="open"]').waitFor({ timeout: WAIT });
+  await poll(async () => {
+    const log = await logEntries(page);
+    const last = log.filter((e) => e.type === "resume_complete").at(-1);
+    return log.some(isLive) && last && !last.msg.has_more;
+  }, "the page finished resuming after the live notification");
+
+  assert.ok(liveSent, "the first resume page said has_more, and the live notification was sent during the resume");
+  const log = await logEntries(page);
+  assert.equal(log.filter((e) => e.type === "test-error").length, 0, JSON.stringify(log.filter((e) => e.type === "test-error")));
+  const bulk = log.filter(isBulk);
+  const missing = Array.from({ length: BULK }, (_, n) => n).filter((n) => !bulk.some((e) => e.msg.data.n === n));
+  assert.deepEqual(missing, [], "every missed notification is shown");
+  assert.equal(bulk.length, BULK, "each exactly once");
+  assert.ok(bulk.every((e) => e.replayed), "all marked replayed");
+  assert.equal(log.filter(isLive).length, 1, "the live one exactly once");
+});
+
+test("the unread badge counts live notifications; Mark all read and History agree with the server", { timeout: TEST_TIMEOUT }, async (t) => {
+  const user = `reader-${RUN}`;
+  const { page } = await openPage(t);
+  await connect(page, user);
+  await connected(page, user);
+  const unread = page.locator("#unread");
+  await page.locator('#log li[data-type="history"]').waitFor({ timeout: WAIT }); // the count after resuming
+  assert.equal(await unread.textContent(), "0", "a new user has nothing unread");
+
+  for (const [i, message] of ["first", "second"].entries()) {
+    await sqsSend("notifications", { user_id: user, type: "notification", message, data: { run: RUN } });
+    await page.locator("#log li", { hasText: `"message":"${message}"` }).waitFor({ timeout: WAIT });
+    await page.locator("#unread", { hasText: new RegExp(`^${i + 1}$`) }).waitFor({ timeout: WAIT });
+  }
+
+  // The server agrees with the badge.
+  await page.locator("#history").click();
+  const history = page.locator('#log li[data-type="history"]').first(); // newest first
+  await page.locator('#log li[data-type="history"]').nth(1).waitFor({ timeout: WAIT });
+  const reply = JSON.parse(await history.textContent());
+  assert.equal(reply.unread_count, 2);
+  assert.deepEqual(reply.items.map((it) => [it.message, it.read]), [["second", false], ["first", false]], "newest first, unread");
+  assert.equal(await unread.textContent(), "2");
+
+  await page.locator("#mark-all").click();
+  await page.locator('#log li[data-type="read_state"]').waitFor({ timeout: WAIT });
+  assert.deepEqual(JSON.parse(await page.locator('#log li[data-type="read_state"]').textContent()), { type: "read_state", unread_count: 0 });
+  assert.equal(await unread.textContent(), "0");
+  await page.locator("#history").click();
+  await page.locator('#log li[data-type="history"]').nth(2).waitFor({ timeout: WAIT });
+  const after = JSON.parse(await page.locator('#log li[data-type="history"]').first().textContent());
+  assert.deepEqual(after.items.map((it) => [it.message, it.read]), [["second", true], ["first", true]], "read after Mark all read");
+  assert.equal(after.unread_count, 0);
+});
