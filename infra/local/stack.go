@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -90,8 +91,13 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 
 	// AWS clients pointed at this process, exactly as the functions use AWS.
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	mgmt := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{Region: "us-east-1", Credentials: creds,
-		BaseEndpoint: aws.String(s.base)})
+	// Keep as many idle connections as the notifier posts at once, so a
+	// fan-out reuses them instead of dialling (the SDK's default keeps 10).
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = fanOut
+	})
+	mgmt := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{Region: "us-east-1", Credentials: aws.AnonymousCredentials{},
+		BaseEndpoint: aws.String(s.base), HTTPClient: httpClient})
 	sqsClient := sqs.New(sqs.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(s.base)})
 
 	stores, err := newStores(ctx, cfg)
@@ -99,7 +105,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		return fail(err)
 	}
 	conns := &streamingStore{Store: stores.connections}
-	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log})
+	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
 	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
 	conns.onInsert = func(c connection.Connection) { go welcome.Handle(context.Background(), streamRecord(c)) }
 
@@ -336,3 +342,7 @@ func devSample(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(data)
 }
+
+// fanOut is how many posts of one notification the local notifier has in
+// flight at once.
+const fanOut = 32
