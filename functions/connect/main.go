@@ -8,27 +8,24 @@ package main
 import (
 	"cmp"
 	"context"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/secret"
 	"github.com/finance/fbdi-notify/internal/socket"
 )
 
 func main() {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	log := lambdaenv.Logger(os.Getenv)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdaenv.AWSConfig(os.Getenv)
 	key, arn := os.Getenv("JWT_SECRET"), os.Getenv("JWT_SECRET_ARN")
 	if err == nil && key == "" && arn != "" {
 		key, err = secret.Fetch(ctx, secretsmanager.NewFromConfig(cfg), arn, "JWT_SECRET")

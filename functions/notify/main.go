@@ -4,30 +4,26 @@ package main
 
 import (
 	"cmp"
-	"context"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
 func main() {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	log := lambdaenv.Logger(os.Getenv)
 	retention, err := time.ParseDuration(cmp.Or(os.Getenv("HISTORY_RETENTION"), history.DefaultRetention.String()))
 	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
-	cfg, cfgErr := config.LoadDefaultConfig(context.Background())
+	cfg, cfgErr := lambdaenv.AWSConfig(os.Getenv)
 	if err != nil || cfgErr != nil || endpoint == "" {
 		log.Error("bad configuration", "retention_error", err, "aws_error", cfgErr, "management_endpoint_set", endpoint != "")
 		os.Exit(1)

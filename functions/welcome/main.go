@@ -5,24 +5,20 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
 func main() {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	log := lambdaenv.Logger(os.Getenv)
 	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := lambdaenv.AWSConfig(os.Getenv)
 	if err != nil || endpoint == "" {
 		log.Error("bad configuration", "aws_error", err, "management_endpoint_set", endpoint != "")
 		os.Exit(1)

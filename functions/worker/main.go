@@ -7,13 +7,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
@@ -29,11 +28,9 @@ import (
 )
 
 func main() {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))) // unset or unknown: info
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	log := lambdaenv.Logger(os.Getenv)
 	ctx := context.Background()
-	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
+	awsCfg, awsErr := lambdaenv.AWSConfig(os.Getenv)
 	wf := workflow.DefaultConfig()
 	wf.QueueURL = os.Getenv("WORKFLOW_QUEUE_URL")
 	wf.DataAccessSet, wf.AutoPostCriteriaID = os.Getenv("ORACLE_DATA_ACCESS_SET"), os.Getenv("ORACLE_AUTOPOST_CRITERIA_ID")
