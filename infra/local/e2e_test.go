@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/finance/fbdi-notify/internal/awstest"
 )
 
 // localStack is the real `make run` binary, started on free ports.
@@ -204,7 +206,17 @@ func (s *localStack) awsCLI(tb testing.TB, args ...string) string {
 }
 
 func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
-	s := startStack(t)
+	t.Run("embedded stores", func(t *testing.T) { budgetTransferEndToEnd(t, startStack(t)) })
+	t.Run("DynamoDB on moto_server", func(t *testing.T) {
+		endpoint := awstest.Endpoint(t)
+		budgetTransferEndToEnd(t, startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local",
+			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "TABLE_PREFIX="+awstest.UniqueName(t, "e2e")+"-"))
+	})
+}
+
+// budgetTransferEndToEnd connects users 123 and 456, sends the sample budget
+// transfer with the AWS CLI, and checks that only 123 sees its progress, in order.
+func budgetTransferEndToEnd(t *testing.T, s *localStack) {
 	alice := s.dial(t, "123")
 	bob := s.dial(t, "456")
 	for _, c := range []*client{alice, bob} {
