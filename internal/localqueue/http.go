@@ -147,14 +147,10 @@ func toAttributes(in map[string]apiAttribute) (map[string]Attribute, error) {
 }
 
 func (b *Broker) apiSendBatch(body []byte) (any, error) {
-	var in struct {
-		QueueURL string         `json:"QueueUrl"`
-		Entries  []apiSendEntry `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	in, name, err := request[struct {
+		queueRef
+		Entries []apiSendEntry `json:"Entries"`
+	}](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -224,16 +220,12 @@ func (b *Broker) apiListQueues(body []byte) (any, error) {
 }
 
 func (b *Broker) apiReceive(r *http.Request, body []byte) (any, error) {
-	var in struct {
-		QueueURL            string `json:"QueueUrl"`
-		MaxNumberOfMessages int    `json:"MaxNumberOfMessages"`
-		VisibilityTimeout   *int   `json:"VisibilityTimeout"`
-		WaitTimeSeconds     int    `json:"WaitTimeSeconds"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	in, name, err := request[struct {
+		queueRef
+		MaxNumberOfMessages int  `json:"MaxNumberOfMessages"`
+		VisibilityTimeout   *int `json:"VisibilityTimeout"`
+		WaitTimeSeconds     int  `json:"WaitTimeSeconds"`
+	}](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -295,14 +287,10 @@ func systemAttributes(m Message) map[string]string {
 }
 
 func (b *Broker) apiDelete(body []byte) (any, error) {
-	var in struct {
-		QueueURL      string `json:"QueueUrl"`
+	in, name, err := request[struct {
+		queueRef
 		ReceiptHandle string `json:"ReceiptHandle"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	}](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -310,17 +298,13 @@ func (b *Broker) apiDelete(body []byte) (any, error) {
 }
 
 func (b *Broker) apiDeleteBatch(body []byte) (any, error) {
-	var in struct {
-		QueueURL string `json:"QueueUrl"`
-		Entries  []struct {
+	in, name, err := request[struct {
+		queueRef
+		Entries []struct {
 			ID            string `json:"Id"`
 			ReceiptHandle string `json:"ReceiptHandle"`
 		} `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	}](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -343,15 +327,11 @@ func (b *Broker) apiDeleteBatch(body []byte) (any, error) {
 }
 
 func (b *Broker) apiChangeVisibility(body []byte) (any, error) {
-	var in struct {
-		QueueURL          string `json:"QueueUrl"`
+	in, name, err := request[struct {
+		queueRef
 		ReceiptHandle     string `json:"ReceiptHandle"`
 		VisibilityTimeout int    `json:"VisibilityTimeout"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	}](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -359,13 +339,7 @@ func (b *Broker) apiChangeVisibility(body []byte) (any, error) {
 }
 
 func (b *Broker) apiGetQueueAttributes(body []byte) (any, error) {
-	var in struct {
-		QueueURL string `json:"QueueUrl"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	_, name, err := request[queueRef](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -393,13 +367,7 @@ func (b *Broker) apiGetQueueAttributes(body []byte) (any, error) {
 }
 
 func (b *Broker) apiPurge(body []byte) (any, error) {
-	var in struct {
-		QueueURL string `json:"QueueUrl"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	name, err := b.queueName(in.QueueURL)
+	_, name, err := request[queueRef](b, body)
 	if err != nil {
 		return nil, err
 	}
@@ -424,6 +392,23 @@ func (b *Broker) queueName(queueURL string) (string, error) {
 		return "", fmt.Errorf("localqueue: %s: %w", name, ErrNoQueue)
 	}
 	return name, nil
+}
+
+// queueRef is the QueueUrl member of every request that names a queue.
+type queueRef struct {
+	QueueURL string `json:"QueueUrl"`
+}
+
+func (q queueRef) queueURL() string { return q.QueueURL }
+
+// request decodes a request body that names a queue and resolves the queue.
+func request[T interface{ queueURL() string }](b *Broker, body []byte) (T, string, error) {
+	var in T
+	if err := decode(body, &in); err != nil {
+		return in, "", err
+	}
+	name, err := b.queueName(in.queueURL())
+	return in, name, err
 }
 
 func decode(body []byte, v any) error {
