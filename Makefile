@@ -47,6 +47,9 @@ tools: $(BIN)/aws-lambda-rie
 	@python3 -c 'import moto, sys; sys.exit(0 if moto.__version__ == "$(MOTO_VERSION)" else 1)' 2>/dev/null || \
 	  pip install "moto[server]==$(MOTO_VERSION)"
 	@cfn-lint --version 2>/dev/null | grep -q "$(CFN_LINT_VERSION)" || pip install "cfn-lint==$(CFN_LINT_VERSION)"
+	@command -v aws >/dev/null 2>&1 || pip install awscli
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
 
 # --- test --------------------------------------------------------------------
 ## test: lint the template, then every Go test with moto_server running
