@@ -147,8 +147,8 @@ func malformed(format string, args ...any) error {
 // queueMessage is the body of a notification queue message.
 type queueMessage struct {
 	ID      string   `json:"id"`       // optional ULID
-	UserID  *string  `json:"user_id"`  // exactly one of UserID and UserIDs
-	UserIDs []string `json:"user_ids"` //
+	UserID  *userID  `json:"user_id"`  // exactly one of UserID and UserIDs
+	UserIDs []userID `json:"user_ids"` //
 	Type    string   `json:"type"`     // default notification
 	Message string   `json:"message"`
 
@@ -162,6 +162,39 @@ type queueMessage struct {
 	Success       *bool  `json:"success"`        // oracle_upload_completed: true if present
 	ResultPath    string `json:"result_path"`    //
 	Error         string `json:"error"`          // oracle_upload_failed
+}
+
+// userID is a user id sent as a JSON string or as an integer, as Django
+// serialises primary keys ("123" and 123 name the same user).
+type userID string
+
+// UnmarshalJSON accepts a string or an integer.
+func (u *userID) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*u = userID(s)
+		return nil
+	}
+	n, err := strconv.ParseInt(string(data), 10, 64)
+	if err != nil {
+		kind := "number " + truncate(string(data), 32)
+		switch data[0] {
+		case 't', 'f':
+			kind = "bool"
+		case 'n':
+			kind = "null"
+		case '{':
+			kind = "object"
+		case '[':
+			kind = "array"
+		}
+		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[string]()}
+	}
+	*u = userID(strconv.FormatInt(n, 10))
+	return nil
 }
 
 // fieldsByType lists the fields each message type may carry besides
@@ -290,12 +323,14 @@ func (m *queueMessage) users() ([]string, error) {
 	case m.UserID != nil && m.UserIDs != nil:
 		return nil, malformed("both user_id and user_ids are set; use one")
 	case m.UserID != nil:
-		users = []string{*m.UserID}
+		users = []string{string(*m.UserID)}
 	case m.UserIDs != nil:
 		if len(m.UserIDs) == 0 {
 			return nil, malformed("field user_ids is empty")
 		}
-		users = slices.Clone(m.UserIDs)
+		for _, u := range m.UserIDs {
+			users = append(users, string(u))
+		}
 	default:
 		return nil, malformed("missing user_id")
 	}
