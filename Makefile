@@ -32,7 +32,7 @@ build:
 
 ## sizes: the size of each built bootstrap
 sizes: build
-	@ls -l .aws-sam/build/*/bootstrap | awk '{printf "%-60s %8.2f MB\n", $$9, $$5/1048576}'
+	@ls -l .aws-sam/build/*/bootstrap | awk '{printf "%-60s %8.2f MiB\n", $$9, $$5/1048576}'
 
 # --- run ---------------------------------------------------------------------
 ## run: the whole system on one machine (ws://127.0.0.1:3001)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/finance/fbdi-notify/internal/lambdatest"
 )
@@ -62,7 +63,15 @@ func TestInvoke(t *testing.T) {
 			}
 		})
 	}
-	if out := f.Output(); !strings.Contains(out, "echo invocation 2") || !strings.Contains(out, `{"stderr_invocation":2}`) {
+	// The emulator forwards the function's output asynchronously: wait for it
+	// (the deadline only guards against a hang; it is not a timing check).
+	has := func(out string) bool {
+		return strings.Contains(out, "echo invocation 2") && strings.Contains(out, `{"stderr_invocation":2}`)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !has(f.Output()) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out := f.Output(); !has(out) {
 		t.Errorf("Output lacks the function's stdout and stderr:\n%s", out)
 	}
 }
