@@ -83,7 +83,11 @@ function open() {
     if (!state.wantOpen) { setState("closed", "disconnected"); return; }
     const delay = Math.min(30000, 500 * 2 ** state.retry++) * (0.5 + Math.random() / 2);
     setState("connecting", `reconnecting (close ${ev.code})`);
-    setTimeout(() => { if (state.wantOpen) open(); }, delay);
+    // A fresh token for every attempt: the old one may have expired.
+    setTimeout(() => {
+      if (!state.wantOpen) return;
+      fetchToken(state.userId).then((t) => { state.token = t; }).catch(() => {}).finally(() => { if (state.wantOpen) open(); });
+    }, delay);
   };
 }
 
