@@ -41,12 +41,9 @@ func main() {
 	oc := oracle.Config{BaseURL: os.Getenv("ORACLE_BASE_URL"), Username: os.Getenv("ORACLE_USERNAME"), Password: os.Getenv("ORACLE_PASSWORD")}
 	var secretErr error
 	if arn := os.Getenv("ORACLE_SECRET_ARN"); arn != "" && awsErr == nil {
-		sm := secretsmanager.NewFromConfig(awsCfg)
-		for key, dst := range map[string]*string{"base_url": &oc.BaseURL, "username": &oc.Username, "password": &oc.Password} {
-			var err error
-			*dst, err = secret.Fetch(ctx, sm, arn, key)
-			secretErr = errors.Join(secretErr, err)
-		}
+		var f map[string]string
+		f, secretErr = secret.FetchFields(ctx, secretsmanager.NewFromConfig(awsCfg), arn, "base_url", "username", "password")
+		oc.BaseURL, oc.Username, oc.Password = f["base_url"], f["username"], f["password"]
 	}
 	db, q := dynamodb.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)
 	api := apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {

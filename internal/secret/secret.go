@@ -40,17 +40,10 @@ type getter interface {
 // returns ErrNotFound if there is no such secret and ErrEmpty if the value is
 // empty or the secret holds only binary data.
 func Fetch(ctx context.Context, client getter, secretID, jsonKey string) (string, error) {
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretID})
+	value, err := get(ctx, client, secretID)
 	if err != nil {
-		if notFound := (*types.ResourceNotFoundException)(nil); errors.As(err, &notFound) {
-			return "", fmt.Errorf("secret: get %s: %w", secretID, ErrNotFound)
-		}
-		return "", fmt.Errorf("secret: get %s: %w", secretID, err)
+		return "", err
 	}
-	if out.SecretString == nil || *out.SecretString == "" {
-		return "", fmt.Errorf("secret: get %s: %w", secretID, ErrEmpty)
-	}
-	value := *out.SecretString
 	if jsonKey == "" {
 		return value, nil
 	}
@@ -63,4 +56,43 @@ func Fetch(ctx context.Context, client getter, secretID, jsonKey string) (string
 		return "", fmt.Errorf("secret: get %s key %q: %w", secretID, jsonKey, ErrKeyNotFound)
 	}
 	return s, nil
+}
+
+// FetchFields returns the string values under keys of the secret secretID,
+// whose SecretString must be a JSON object, with one call to Secrets
+// Manager. It returns ErrKeyNotFound if a key is missing, empty or not a
+// string, and ErrNotFound and ErrEmpty as Fetch does.
+func FetchFields(ctx context.Context, client getter, secretID string, keys ...string) (map[string]string, error) {
+	value, err := get(ctx, client, secretID)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(value), &fields) != nil {
+		return nil, fmt.Errorf("secret: get %s: %w: the value is not a JSON object", secretID, ErrKeyNotFound)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		var s string
+		if json.Unmarshal(fields[k], &s) != nil || s == "" {
+			return nil, fmt.Errorf("secret: get %s key %q: %w", secretID, k, ErrKeyNotFound)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// get returns the non-empty SecretString of secretID.
+func get(ctx context.Context, client getter, secretID string) (string, error) {
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretID})
+	if err != nil {
+		if notFound := (*types.ResourceNotFoundException)(nil); errors.As(err, &notFound) {
+			return "", fmt.Errorf("secret: get %s: %w", secretID, ErrNotFound)
+		}
+		return "", fmt.Errorf("secret: get %s: %w", secretID, err)
+	}
+	if out.SecretString == nil || *out.SecretString == "" {
+		return "", fmt.Errorf("secret: get %s: %w", secretID, ErrEmpty)
+	}
+	return *out.SecretString, nil
 }

@@ -94,3 +94,44 @@ func TestFetchWrapsCallErrors(t *testing.T) {
 		t.Fatalf("Fetch() error %q does not name the operation and secret", err)
 	}
 }
+
+func TestFetchFields(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oracle-AbCdEf"
+	tests := []struct {
+		name    string
+		stored  string
+		want    map[string]string
+		wantErr error
+	}{
+		{name: "all keys", stored: `{"base_url":"https://x.example","username":"u","password":"p","extra":1}`,
+			want: map[string]string{"base_url": "https://x.example", "username": "u", "password": "p"}},
+		{name: "missing key", stored: `{"base_url":"https://x.example","username":"u"}`, wantErr: secret.ErrKeyNotFound},
+		{name: "empty key", stored: `{"base_url":"https://x.example","username":"u","password":""}`, wantErr: secret.ErrKeyNotFound},
+		{name: "not an object", stored: `p4ss`, wantErr: secret.ErrKeyNotFound},
+		{name: "empty secret", stored: ``, wantErr: secret.ErrEmpty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeSecrets{values: map[string]*secretsmanager.GetSecretValueOutput{
+				arn: {ARN: aws.String(arn), SecretString: aws.String(tt.stored)}}}
+			got, err := secret.FetchFields(context.Background(), f, arn, "base_url", "username", "password")
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v; want %v", err, tt.wantErr)
+			}
+			if len(f.asked) != 1 {
+				t.Fatalf("%d calls to Secrets Manager; want 1", len(f.asked))
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "p4ss") {
+					t.Fatalf("error reveals the secret: %v", err)
+				}
+				return
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q; want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
