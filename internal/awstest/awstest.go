@@ -1,5 +1,8 @@
 // Package awstest connects tests to a real AWS API server (moto_server) that
-// `make test` starts and names in MOTO_ENDPOINT.
+// `make test` starts and names in MOTO_ENDPOINT, and gives them what the
+// tests of every store need around it: tables and queues made for one test
+// (Table, Queue), a count of the calls a store makes (CountCalls), and a
+// scripted DynamoDB client for unit tests that need no server (FakeDynamoDB).
 //
 // Without MOTO_ENDPOINT a test that needs the server is skipped when run by
 // hand with plain `go test`, and fails under CI (CI set), so it is never

@@ -11,49 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/finance/fbdi-notify/internal/awstest"
 )
 
-// fakeDynamo is a dynamoAPI whose behaviour each test sets; a call the test
-// did not expect fails with errUnexpected.
-type fakeDynamo struct {
-	putItem    func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
-	deleteItem func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error)
-	getItem    func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
-	query      func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
-}
-
-var (
-	errUnexpected = errors.New("unexpected call")
-	errBoom       = errors.New("boom")
-)
-
-func (f *fakeDynamo) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if f.putItem == nil {
-		return nil, errUnexpected
-	}
-	return f.putItem(in)
-}
-
-func (f *fakeDynamo) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if f.deleteItem == nil {
-		return nil, errUnexpected
-	}
-	return f.deleteItem(in)
-}
-
-func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if f.getItem == nil {
-		return nil, errUnexpected
-	}
-	return f.getItem(in)
-}
-
-func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if f.query == nil {
-		return nil, errUnexpected
-	}
-	return f.query(in)
-}
+var errBoom = errors.New("boom")
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 250_000_000, time.UTC)
 
@@ -88,7 +50,7 @@ func TestPutItemShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *dynamodb.PutItemInput
-			fake := &fakeDynamo{putItem: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+			fake := &awstest.FakeDynamoDB{PutItemFn: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
 				got = in
 				return &dynamodb.PutItemOutput{}, nil
 			}}
@@ -113,7 +75,7 @@ func TestByUserFollowsPages(t *testing.T) {
 			"connectedAt": s("2026-03-01T10:00:00Z"), "expiresAt": n("1772367300")}
 	}
 	var calls []*dynamodb.QueryInput
-	fake := &fakeDynamo{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	fake := &awstest.FakeDynamoDB{QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 		calls = append(calls, in)
 		if in.ExclusiveStartKey == nil {
 			return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{row("c1"), row("c2")},
@@ -172,7 +134,7 @@ func TestGetDecodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := &fakeDynamo{getItem: func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			fake := &awstest.FakeDynamoDB{GetItemFn: func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
 				if !aws.ToBool(in.ConsistentRead) {
 					t.Error("GetItem is not a consistent read")
 				}
@@ -196,13 +158,13 @@ func TestGetDecodes(t *testing.T) {
 // TestErrorsWrapped checks that an SDK failure reaches the caller wrapped
 // with the operation, never as ErrNotFound nor as success.
 func TestErrorsWrapped(t *testing.T) {
-	fake := &fakeDynamo{
-		putItem: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, errBoom },
-		deleteItem: func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {
+	fake := &awstest.FakeDynamoDB{
+		PutItemFn: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, errBoom },
+		DeleteItemFn: func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {
 			return nil, errBoom
 		},
-		getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) { return nil, errBoom },
-		query:   func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) { return nil, errBoom },
+		GetItemFn: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) { return nil, errBoom },
+		QueryFn:   func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) { return nil, errBoom },
 	}
 	st := NewDynamoStore(fake, "conns", nil)
 	ctx := context.Background()

@@ -14,43 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
-// fakeDynamo is a dynamoAPI whose behaviour each test sets; a call the test
-// did not expect fails with errUnexpected. Its functions may be called
-// concurrently.
-type fakeDynamo struct {
-	putItem    func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
-	updateItem func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
-	query      func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
-}
-
-var (
-	errUnexpected = errors.New("unexpected call")
-	errBoom       = errors.New("boom")
-)
-
-func (f *fakeDynamo) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if f.putItem == nil {
-		return nil, errUnexpected
-	}
-	return f.putItem(in)
-}
-
-func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if f.updateItem == nil {
-		return nil, errUnexpected
-	}
-	return f.updateItem(in)
-}
-
-func (f *fakeDynamo) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if f.query == nil {
-		return nil, errUnexpected
-	}
-	return f.query(in)
-}
+var errBoom = errors.New("boom")
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 250_000_000, time.UTC) // epoch second 1772359200
 
@@ -99,7 +67,7 @@ func TestAddItemShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *dynamodb.PutItemInput
-			fake := &fakeDynamo{putItem: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+			fake := &awstest.FakeDynamoDB{PutItemFn: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
 				got = in
 				return &dynamodb.PutItemOutput{}, nil
 			}}
@@ -129,7 +97,7 @@ func TestAddErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := &fakeDynamo{putItem: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }}
+			fake := &awstest.FakeDynamoDB{PutItemFn: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }}
 			err := NewDynamoStore(fake, "notes", nil).Add(context.Background(),
 				Item{UserID: "u", Notification: notification.Notification{ID: "01A"}})
 			if tt.wantErr && (!errors.Is(err, tt.err) || !strings.HasPrefix(err.Error(), "history: add 01A: ")) {
@@ -149,7 +117,7 @@ func TestMarkReadUpdate(t *testing.T) {
 		mu   sync.Mutex
 		keys []string
 	)
-	fake := &fakeDynamo{updateItem: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+	fake := &awstest.FakeDynamoDB{UpdateItemFn: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 		if got := resolve(in.UpdateExpression, in.ExpressionAttributeNames, nil); got != "REMOVE unread\n" {
 			t.Errorf("update = %q, want REMOVE unread", got)
 		}
@@ -182,7 +150,7 @@ func TestMarkReadFailure(t *testing.T) {
 		mu    sync.Mutex
 		calls int
 	)
-	fake := &fakeDynamo{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+	fake := &awstest.FakeDynamoDB{UpdateItemFn: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
@@ -209,8 +177,8 @@ func TestUnreadQueries(t *testing.T) {
 	var queries []*dynamodb.QueryInput
 	var mu sync.Mutex
 	var updated []string
-	fake := &fakeDynamo{
-		query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	fake := &awstest.FakeDynamoDB{
+		QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 			queries = append(queries, in)
 			if in.ExclusiveStartKey == nil {
 				return &dynamodb.QueryOutput{Count: 2, Items: []map[string]types.AttributeValue{{"id": s("a")}, {"id": s("b")}},
@@ -218,7 +186,7 @@ func TestUnreadQueries(t *testing.T) {
 			}
 			return &dynamodb.QueryOutput{Count: 1, Items: []map[string]types.AttributeValue{{"id": s("c")}}}, nil
 		},
-		updateItem: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		UpdateItemFn: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			updated = append(updated, in.Key["id"].(*types.AttributeValueMemberS).Value)
@@ -266,7 +234,7 @@ func TestPageQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *dynamodb.QueryInput
-			fake := &fakeDynamo{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			fake := &awstest.FakeDynamoDB{QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 				got = in
 				return &dynamodb.QueryOutput{}, nil
 			}}
@@ -291,7 +259,7 @@ func TestPageQuery(t *testing.T) {
 }
 
 func TestPageDecodeFailure(t *testing.T) {
-	fake := &fakeDynamo{query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	fake := &awstest.FakeDynamoDB{QueryFn: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 		return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{
 			{"userId": s("u"), "id": s("01A"), "payload": s("{not json"), "expiresAt": n("1772362800")},
 		}}, nil

@@ -3,8 +3,6 @@ package history_test
 import (
 	"context"
 	"fmt"
-	"maps"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,10 +27,10 @@ func TestDynamoStore(t *testing.T) {
 // README's cost table: they grow with the page or the user's unread items.
 func TestDynamoStoreCalls(t *testing.T) {
 	ctx := awstest.Context(t)
-	raw := awstest.DynamoDB(t)
-	client := &countingClient{client: raw}
+	cfg, calls := awstest.CountCalls(t)
+	client := dynamodb.NewFromConfig(cfg)
 	now := time.Now()
-	s := history.NewDynamoStore(client, newTable(t, raw), func() time.Time { return now })
+	s := history.NewDynamoStore(client, newTable(t, client), func() time.Time { return now })
 	var ids []string
 	add := func(user string) error {
 		n := notification.General("hello", nil)
@@ -49,63 +47,48 @@ func TestDynamoStoreCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		name string
-		op   func(ctx context.Context) error
-		want map[string]int // SDK operation -> calls
-	}{
-		{name: "Add", op: func(ctx context.Context) error { return add("user-a") },
-			want: map[string]int{"PutItem": 1}},
-		{name: "Add of a duplicate", op: func(ctx context.Context) error {
+	calls.Check(t, ctx, []awstest.CallsCase{
+		{Name: "Add", Op: func(ctx context.Context) error { return add("user-a") },
+			Want: map[string]int{"PutItem": 1}},
+		{Name: "Add of a duplicate", Op: func(ctx context.Context) error {
 			return s.Add(ctx, history.Item{UserID: "user-a", Notification: notification.Notification{ID: ids[0]},
 				ExpiresAt: now.Add(time.Hour)})
-		}, want: map[string]int{"PutItem": 1}},
-		{name: "After from the start", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"PutItem": 1}},
+		{Name: "After from the start", Op: func(ctx context.Context) error {
 			_, _, err := s.After(ctx, "user-a", "", 100)
 			return err
-		}, want: map[string]int{"Query": 1}},
-		{name: "After a page", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"Query": 1}},
+		{Name: "After a page", Op: func(ctx context.Context) error {
 			_, more, err := s.After(ctx, "user-a", ids[0], 2)
 			if !more {
 				t.Error("hasMore = false, want true")
 			}
 			return err
-		}, want: map[string]int{"Query": 1}},
-		{name: "Before", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"Query": 1}},
+		{Name: "Before", Op: func(ctx context.Context) error {
 			_, _, err := s.Before(ctx, "user-a", "", 50)
 			return err
-		}, want: map[string]int{"Query": 1}},
-		{name: "UnreadCount", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"Query": 1}},
+		{Name: "UnreadCount", Op: func(ctx context.Context) error {
 			n, err := s.UnreadCount(ctx, "user-a")
 			if n != 6 {
 				t.Errorf("UnreadCount = %d, want 6", n)
 			}
 			return err
-		}, want: map[string]int{"Query": 1}},
-		{name: "MarkRead of two ids, one twice, and an unknown one", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"Query": 1}},
+		{Name: "MarkRead of two ids, one twice, and an unknown one", Op: func(ctx context.Context) error {
 			return s.MarkRead(ctx, "user-a", []string{ids[0], ids[1], ids[1], "unknown"})
-		}, want: map[string]int{"UpdateItem": 3}},
-		{name: "MarkRead of nothing", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"UpdateItem": 3}},
+		{Name: "MarkRead of nothing", Op: func(ctx context.Context) error {
 			return s.MarkRead(ctx, "user-a", nil)
-		}, want: map[string]int{}},
-		{name: "MarkAllRead updates only the unread items", op: func(ctx context.Context) error {
+		}, Want: map[string]int{}},
+		{Name: "MarkAllRead updates only the unread items", Op: func(ctx context.Context) error {
 			return s.MarkAllRead(ctx, "user-a")
-		}, want: map[string]int{"Query": 1, "UpdateItem": 4}},
-		{name: "MarkAllRead with nothing unread", op: func(ctx context.Context) error {
+		}, Want: map[string]int{"Query": 1, "UpdateItem": 4}},
+		{Name: "MarkAllRead with nothing unread", Op: func(ctx context.Context) error {
 			return s.MarkAllRead(ctx, "user-a")
-		}, want: map[string]int{"Query": 1}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			client.reset()
-			if err := tt.op(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if got := client.reset(); !maps.Equal(got, tt.want) {
-				t.Errorf("calls = %v, want %v", got, tt.want)
-			}
-		})
-	}
+		}, Want: map[string]int{"Query": 1}},
+	})
 }
 
 // TestDynamoStoreMarkReadWritesNothingNew checks, in the raw table, that
@@ -172,69 +155,8 @@ func TestDynamoStoreManyUnread(t *testing.T) {
 }
 
 // newTable creates a fresh notifications table on moto_server from
-// history.TableInput and deletes it when the test ends.
-func newTable(t *testing.T, client *dynamodb.Client) string {
-	t.Helper()
-	ctx := awstest.Context(t)
-	name := awstest.UniqueName(t, "notifications")
-	if _, err := client.CreateTable(ctx, history.TableInput(name)); err != nil {
-		t.Fatalf("create table %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			t.Logf("delete table %s: %v", name, err)
-		}
-	})
-	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("wait for table %s: %v", name, err)
-	}
-	return name
-}
-
-// countingClient forwards to a *dynamodb.Client and counts the calls by
-// operation. It implements exactly the methods DynamoStore asks for, so a
-// store that needed another operation would not compile here.
-type countingClient struct {
-	client *dynamodb.Client
-	mu     sync.Mutex
-	calls  map[string]int
-}
-
-func (c *countingClient) count(op string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.calls == nil {
-		c.calls = map[string]int{}
-	}
-	c.calls[op]++
-}
-
-// reset returns the counts so far and starts again from zero.
-func (c *countingClient) reset() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	calls := c.calls
-	c.calls = map[string]int{}
-	if calls == nil {
-		calls = map[string]int{}
-	}
-	return calls
-}
-
-func (c *countingClient) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.count("PutItem")
-	return c.client.PutItem(ctx, in, optFns...)
-}
-
-func (c *countingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.count("UpdateItem")
-	return c.client.UpdateItem(ctx, in, optFns...)
-}
-
-func (c *countingClient) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	c.count("Query")
-	return c.client.Query(ctx, in, optFns...)
+// history.TableInput, with TTL on, deleted when the test ends.
+func newTable(tb testing.TB, client *dynamodb.Client) string {
+	tb.Helper()
+	return awstest.Table(tb, client, history.TableInput(awstest.UniqueName(tb, "notifications")), history.TTLAttribute)
 }

@@ -381,8 +381,8 @@ type sandbox struct {
 }
 
 // newSandbox creates the tables (logical IDs of template.yaml, made from the
-// template's definitions) under unique names, deleted when the test ends. It
-// skips without moto_server, or fails under CI.
+// template's definitions, TTL included) under unique names, deleted when the
+// test ends. It skips without moto_server, or fails under CI.
 func newSandbox(tb testing.TB, tables ...string) *sandbox {
 	tb.Helper()
 	cfg := awstest.Config(tb)
@@ -402,13 +402,7 @@ func newSandbox(tb testing.TB, tables ...string) *sandbox {
 			tb.Fatal(err)
 		}
 		name := awstest.UniqueName(tb, strings.ToLower(strings.TrimSuffix(id, "Table")))
-		if _, err := s.db.CreateTable(s.ctx, spec.CreateTableInput(name)); err != nil {
-			tb.Fatalf("create %s: %v", id, err)
-		}
-		tb.Cleanup(func() {
-			_, _ = s.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		})
-		s.tables[id] = name
+		s.tables[id] = awstest.Table(tb, s.db, spec.CreateTableInput(name), spec.TTLAttribute)
 		s.env[tableEnv[id]] = name
 	}
 	return s
@@ -418,14 +412,7 @@ func newSandbox(tb testing.TB, tables ...string) *sandbox {
 // variable envName and returns it.
 func (s *sandbox) queue(tb testing.TB, envName string) string {
 	tb.Helper()
-	out, err := s.queues.CreateQueue(s.ctx, &sqs.CreateQueueInput{
-		QueueName: aws.String(awstest.UniqueName(tb, strings.ToLower(strings.TrimSuffix(envName, "_URL")))),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	url := aws.ToString(out.QueueUrl)
-	tb.Cleanup(func() { _, _ = s.queues.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: &url}) })
+	url := awstest.Queue(tb, s.queues, strings.ToLower(strings.TrimSuffix(envName, "_URL")))
 	s.env[envName] = url
 	return url
 }

@@ -418,15 +418,8 @@ type motoQueue struct {
 func newMotoQueue(tb testing.TB) *motoQueue {
 	tb.Helper()
 	client := awstest.SQS(tb)
-	ctx := awstest.Context(tb)
-	mk := func(prefix string) string {
-		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(tb, prefix))})
-		if err != nil {
-			tb.Fatalf("create queue: %v", err)
-		}
-		return aws.ToString(out.QueueUrl)
-	}
-	return &motoQueue{client: client, queueURL: mk("workflow"), dlq: mk("workflow-dlq")}
+	return &motoQueue{client: client, queueURL: awstest.Queue(tb, client, "workflow"),
+		dlq: awstest.Queue(tb, client, "workflow-dlq")}
 }
 
 func (q *motoQueue) sender() workflow.Sender { return q.client }

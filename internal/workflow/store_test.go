@@ -22,13 +22,9 @@ func TestDynamoStore(t *testing.T) {
 	})
 }
 
-// newTable creates a workflows table on moto_server from TableInput.
+// newTable creates a workflows table on moto_server from TableInput, with
+// TTL on, deleted when the test ends.
 func newTable(tb testing.TB) string {
 	tb.Helper()
-	db := awstest.DynamoDB(tb)
-	name := awstest.UniqueName(tb, "workflows")
-	if _, err := db.CreateTable(awstest.Context(tb), workflow.TableInput(name)); err != nil {
-		tb.Fatalf("create table %s: %v", name, err)
-	}
-	return name
+	return awstest.Table(tb, awstest.DynamoDB(tb), workflow.TableInput(awstest.UniqueName(tb, "workflows")), workflow.TTLAttribute)
 }
