@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 	"github.com/finance/fbdi-notify/internal/workflow"
@@ -245,25 +245,6 @@ func (s *sandbox) notifications(tb testing.TB, userID string) []stored {
 	return items
 }
 
-// simClock is the Oracle simulator's clock: the test moves it on instead of
-// sleeping, so every poll finds the job it waits for finished.
-type simClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *simClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // The WorkerFunction runs the budget transfer of events/messages: the first
 // delivery prepares the FBDI zip, uploads it, submits the Interface Loader
 // and checkpoints the workflow as waiting, with a poll message on the
@@ -275,7 +256,9 @@ func TestWorkerFunction(t *testing.T) {
 	sb := newSandbox(t, "ConnectionsTable", "NotificationsTable", "WorkflowsTable")
 	queue := sb.queue(t, "WORKFLOW_QUEUE_URL")
 	dlq := sb.queue(t, "WORKFLOW_DLQ_URL")
-	clock := &simClock{now: time.Now()}
+	// The simulator's clock: the test moves it on instead of sleeping, so
+	// every poll finds the job it waits for finished.
+	clock := clocktest.New(time.Now())
 	sim := oraclesim.New(oraclesim.Options{Username: "fbdi.integration", Password: "sim-password", Now: clock.Now})
 	oracleSrv := httptest.NewServer(sim)
 	t.Cleanup(oracleSrv.Close)

@@ -19,11 +19,11 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/finance/fbdi-notify/internal/awstest"
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 	"github.com/finance/fbdi-notify/internal/workflow"
-	"github.com/finance/fbdi-notify/internal/workflow/workflowtest"
 )
 
 // t0 is the simulated time every scenario starts at.
@@ -72,7 +72,7 @@ func backends() []backend {
 // simulator) advances between batches instead of anyone sleeping.
 type harness struct {
 	tb     testing.TB
-	clock  *workflowtest.Clock
+	clock  *clocktest.Clock
 	sim    *oraclesim.Sim
 	oracle *oracle.Client
 	store  workflow.Store
@@ -93,7 +93,7 @@ type harness struct {
 
 func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *harness {
 	tb.Helper()
-	h := &harness{tb: tb, clock: workflowtest.NewClock(t0), inbox: newInbox(), step: 2 * time.Minute}
+	h := &harness{tb: tb, clock: clocktest.New(t0), inbox: newInbox(), step: 2 * time.Minute}
 	h.sim = oraclesim.New(oraclesim.Options{Username: "integration", Password: "s3cret", Now: h.clock.Now,
 		MaxHang: 20 * time.Millisecond})
 	srv := httptest.NewServer(h.sim)

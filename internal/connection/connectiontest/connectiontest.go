@@ -12,26 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/connection"
 )
-
-// clock is a controllable clock for expiry tests, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // start is the clock's first reading in every test: the current time, so
 // that rows a real server might expire with its own clock are live, with a
@@ -44,9 +27,9 @@ func start() time.Time {
 // contract. newStore must return an empty store whose clock is now; Run calls
 // it once per subtest.
 func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connection.Store) {
-	setup := func(t *testing.T) (connection.Store, *clock, context.Context) {
+	setup := func(t *testing.T) (connection.Store, *clocktest.Clock, context.Context) {
 		t.Helper()
-		clk := &clock{t: start()}
+		clk := clocktest.New(start())
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		t.Cleanup(cancel)
 		return newStore(t, clk.Now), clk, ctx

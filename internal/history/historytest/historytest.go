@@ -13,32 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
-// clock is a controllable clock, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is one subtest's store, clock and context.
 type fixture struct {
 	s   history.Store
-	clk *clock
+	clk *clocktest.Clock
 	ctx context.Context
 }
 
@@ -51,7 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) history
 		// The current time, so that a real server's own TTL sweep finds
 		// nothing to expire, with a fractional second, so that the stores'
 		// rounding of ExpiresAt is exercised.
-		clk := &clock{t: time.Now().UTC().Truncate(time.Second).Add(250 * time.Millisecond)}
+		clk := clocktest.New(time.Now().UTC().Truncate(time.Second).Add(250 * time.Millisecond))
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		t.Cleanup(cancel)
 		return fixture{s: newStore(t, clk.Now), clk: clk, ctx: ctx}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 )
@@ -35,27 +36,17 @@ var (
 		"HYPERION,MIC_HQ_MONTHLY,MIC_HQ_MONTHLY_555,2,650,AED,Sep-25,,10001,,5010017\n"
 )
 
-// clock is a settable clock for the simulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // harness is a simulator behind an HTTP server and a client for it.
 type harness struct {
 	sim    *oraclesim.Sim
-	clock  *clock
+	clock  *clocktest.Clock // the simulator's
 	client *oracle.Client
 	url    string
 }
 
 func newHarness(tb testing.TB, timeout time.Duration) *harness {
 	tb.Helper()
-	clk := &clock{t: time.Date(2025, 9, 30, 8, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 9, 30, 8, 0, 0, 0, time.UTC))
 	sim := oraclesim.New(oraclesim.Options{Username: user, Password: password, Now: clk.Now,
 		WaitFor: waitFor, RunFor: runFor, MaxHang: 5 * time.Second})
 	srv := httptest.NewServer(sim)

@@ -6,35 +6,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
-
-// Clock is a settable clock for expiry tests. It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock showing t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // NewStore returns an empty store whose expiry follows now.
 type NewStore func(tb testing.TB, now func() time.Time) workflow.Store
@@ -68,8 +45,8 @@ func Sample(id string, now time.Time) *workflow.State {
 // TestStore runs the contract of workflow.Store against the stores newStore makes.
 func TestStore(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
-	setup := func(t *testing.T) (workflow.Store, *Clock) {
-		clock := NewClock(t0)
+	setup := func(t *testing.T) (workflow.Store, *clocktest.Clock) {
+		clock := clocktest.New(t0)
 		return newStore(t, clock.Now), clock
 	}
 
