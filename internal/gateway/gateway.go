@@ -111,6 +111,9 @@ type Gateway struct {
 	routes   map[string]Route
 	selector []string // JSON field path of the route selection expression
 	log      *slog.Logger
+	// writeTimeout bounds each message to a client: the constant, which
+	// tests of the timeout shorten.
+	writeTimeout time.Duration
 
 	mu     sync.Mutex
 	conns  map[string]*conn // accepted, not yet closing
@@ -164,11 +167,12 @@ func New(cfg Config) *Gateway {
 		routes[rt.Key] = rt
 	}
 	return &Gateway{
-		cfg:      cfg,
-		routes:   routes,
-		selector: selector,
-		log:      cfg.Logger,
-		conns:    make(map[string]*conn),
+		cfg:          cfg,
+		routes:       routes,
+		selector:     selector,
+		log:          cfg.Logger,
+		conns:        make(map[string]*conn),
+		writeTimeout: writeTimeout,
 	}
 }
 

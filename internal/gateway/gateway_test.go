@@ -319,6 +319,54 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
+// TestIdleTimeoutRestarts: a message either way restarts the idle timeout,
+// so a connection with traffic outlives it several times over; once the
+// traffic stops, the timeout closes it with 1001.
+func TestIdleTimeoutRestarts(t *testing.T) {
+	const idle, every, active = 500 * time.Millisecond, 50 * time.Millisecond, 1500 * time.Millisecond
+	quiet := gateway.Route{Key: gateway.RouteDefault, Handler: func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}}
+	// post sends msg to the client, which must receive it: the connection is open.
+	post := func(t *testing.T, h *harness, c *websocket.Conn, id, msg string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		defer cancel()
+		if _, err := h.management("").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte(msg)}); err != nil {
+			t.Fatalf("PostToConnection: %v", err)
+		}
+		if got := readText(t, c); got != msg {
+			t.Fatalf("client received %q, want %q", got, msg)
+		}
+	}
+	tests := []struct {
+		name     string
+		activity func(t *testing.T, h *harness, c *websocket.Conn, id string)
+	}{
+		{name: "client messages", activity: func(t *testing.T, _ *harness, c *websocket.Conn, _ string) {
+			send(t, c, `{"type":"anything"}`)
+		}},
+		{name: "posts to the client", activity: func(t *testing.T, h *harness, c *websocket.Conn, id string) {
+			post(t, h, c, id, "tick")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, gateway.Config{IdleTimeout: idle, MaxDuration: time.Hour, Routes: []gateway.Route{quiet}})
+			c, id := h.dial(t, nil)
+			for end := time.Now().Add(active); time.Now().Before(end); time.Sleep(every) {
+				tt.activity(t, h, c, id)
+			}
+			post(t, h, c, id, "still open")
+			expectClose(t, c, websocket.StatusGoingAway)
+			if ev := receive(t, h.disconnects); ev.RequestContext.DisconnectStatusCode != 1001 {
+				t.Errorf("$disconnect status %d, want 1001", ev.RequestContext.DisconnectStatusCode)
+			}
+		})
+	}
+}
+
 func TestClientDisconnect(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -37,19 +39,25 @@ type identity struct {
 	UserAgent string `json:"userAgent"`
 }
 
+// bodyBuffers hold PostToConnection bodies, so that a fan-out does not
+// allocate one per message.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // parseManagementPath splits /@connections/{id} and /{stage}/@connections/{id}.
 // It works on the escaped path, so an ID holding "/" (%2F) stays one segment.
+// It runs for every request, so it cuts rather than splits.
 func parseManagementPath(u *url.URL) (stage, id string, ok bool) {
-	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
-	switch len(segs) {
-	case 2: // @connections/{id}
-		segs = append([]string{""}, segs...)
-	case 3: // {stage}/@connections/{id}
-		if segs[0] == "" {
+	first, rest, ok := strings.Cut(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	if !ok {
+		return "", "", false
+	}
+	segs := [3]string{"", first, rest} // /@connections/{id}
+	// /{stage}/@connections/{id}
+	if second, third, deep := strings.Cut(rest, "/"); deep {
+		if first == "" || strings.Contains(third, "/") {
 			return "", "", false
 		}
-	default:
-		return "", "", false
+		segs = [3]string{first, second, third}
 	}
 	for i, s := range segs {
 		v, err := url.PathUnescape(s)
@@ -88,11 +96,14 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request, stage,
 // postToConnection sends the request body to the client: a text message if
 // it is valid UTF-8, else a binary one.
 func (g *Gateway) postToConnection(w http.ResponseWriter, r *http.Request, id string) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, int64(g.cfg.MaxMessageBytes)+1))
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, int64(g.cfg.MaxMessageBytes)+1)); err != nil {
 		writeError(w, http.StatusBadRequest, typeBadRequest, "Could not read the request body")
 		return
 	}
+	data := buf.Bytes() // the WebSocket write copies it before buf goes back to the pool
 	if len(data) > g.cfg.MaxMessageBytes {
 		writeError(w, http.StatusRequestEntityTooLarge, typePayloadTooLarge, "Message too long")
 		return

@@ -54,6 +54,89 @@ func TestPostToConnection(t *testing.T) {
 	}
 }
 
+// TestPostsInSequence: posts to one connection arrive exactly as sent, in
+// order, whatever the size of the ones before (the gateway reuses its body
+// buffers between posts).
+func TestPostsInSequence(t *testing.T) {
+	tests := []struct {
+		name  string
+		posts [][]byte
+	}{
+		{name: "shrinking", posts: [][]byte{bytes.Repeat([]byte("a"), 128*1024), []byte(`{"n":2}`), []byte("3")}},
+		{name: "growing", posts: [][]byte{[]byte("1"), bytes.Repeat([]byte("b"), 4096), bytes.Repeat([]byte("c"), 64*1024)}},
+		{name: "text after binary", posts: [][]byte{{0xff, 0xfe, 0xfd, 0xfc}, []byte("ok")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, gateway.Config{})
+			c, id := h.dial(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			for i, data := range tt.posts {
+				if _, err := h.management("").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: data}); err != nil {
+					t.Fatalf("post %d: %v", i, err)
+				}
+				if _, got := read(t, c); got != string(data) {
+					t.Fatalf("post %d: client received %d bytes starting %q, want %d bytes starting %q",
+						i, len(got), got[:min(len(got), 8)], len(data), data[:min(len(data), 8)])
+				}
+			}
+		})
+	}
+}
+
+// TestSlowClientDisconnected: a client that stops taking its messages is
+// disconnected once a message has waited the write timeout; the post that
+// waited, and every one after it, fails with GoneException, and
+// $disconnect reports 1006 (the connection was dropped, not closed).
+func TestSlowClientDisconnected(t *testing.T) {
+	const writeTimeout = 200 * time.Millisecond
+	tests := []struct {
+		name  string
+		size  int  // of each post; the client's and server's socket buffers fill up
+		quiet bool // one post, then a pause longer than the write timeout, before the others
+	}{
+		{name: "large posts", size: 100 * 1024},
+		{name: "small posts", size: 4 * 1024},
+		{name: "after a quiet period", size: 100 * 1024, quiet: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, gateway.Config{})
+			gateway.SetWriteTimeout(h.gw, writeTimeout)
+			_, id := h.dial(t, nil) // never reads
+			ctx, cancel := context.WithTimeout(context.Background(), 2*guard)
+			defer cancel()
+			if tt.quiet {
+				if _, err := h.management("").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("first")}); err != nil {
+					t.Fatalf("first post: %v", err)
+				}
+				time.Sleep(3 * writeTimeout)
+			}
+			data := bytes.Repeat([]byte("x"), tt.size)
+			var err error
+			for i := 0; err == nil; i++ {
+				if i == 100_000 {
+					t.Fatal("every post succeeded although the client reads nothing")
+				}
+				_, err = h.management("").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: data})
+			}
+			var gone *types.GoneException
+			if !errors.As(err, &gone) {
+				t.Fatalf("post to a client that reads nothing: error %v, want GoneException", err)
+			}
+			ev := receive(t, h.disconnects)
+			if rc := ev.RequestContext; rc.ConnectionID != id || rc.DisconnectStatusCode != 1006 {
+				t.Errorf("$disconnect: connection %q, status %d; want %q, 1006", rc.ConnectionID, rc.DisconnectStatusCode, id)
+			}
+			_, err = h.management("").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("late")})
+			if !errors.As(err, &gone) {
+				t.Errorf("post after the disconnect: error %v, want GoneException", err)
+			}
+		})
+	}
+}
+
 func TestManagementErrors(t *testing.T) {
 	h := newHarness(t, gateway.Config{})
 	_, id := h.dial(t, nil)
