@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +69,9 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
+	// The local stack is one process whose heap stays small; trading a larger
+	// heap for fewer GC cycles buys about a tenth of the CPU of a fan-out.
+	debug.SetGCPercent(400)
 	s := &system{cfg: cfg, log: log, listener: l, base: "http://" + l.Addr().String()}
 	fail := func(err error) (*system, error) { l.Close(); return nil, err }
 
