@@ -261,7 +261,7 @@ func (b *Broker) apiReceive(r *http.Request, body []byte) (any, error) {
 	out := []apiMessage{}
 	for _, m := range msgs {
 		am := apiMessage{MessageID: m.ID, ReceiptHandle: m.ReceiptHandle, MD5OfBody: m.MD5OfBody, Body: m.Body,
-			Attributes: systemAttributes(m), MD5OfMessageAttributes: m.MD5OfAttributes}
+			Attributes: b.systemAttributes(m), MD5OfMessageAttributes: m.MD5OfAttributes}
 		if len(m.Attributes) > 0 {
 			am.MessageAttributes = map[string]apiAttribute{}
 			for k, a := range m.Attributes {
@@ -273,7 +273,8 @@ func (b *Broker) apiReceive(r *http.Request, body []byte) (any, error) {
 	return map[string]any{"Messages": out}, nil
 }
 
-func systemAttributes(m Message) map[string]string {
+// systemAttributes are the attributes SQS reports for a received message.
+func (b *Broker) systemAttributes(m Message) map[string]string {
 	attrs := map[string]string{
 		"ApproximateReceiveCount":          strconv.Itoa(m.ReceiveCount),
 		"SentTimestamp":                    strconv.FormatInt(m.SentAt.UnixMilli(), 10),
@@ -281,7 +282,7 @@ func systemAttributes(m Message) map[string]string {
 		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.FirstReceivedAt.UnixMilli(), 10),
 	}
 	if m.DeadLetterSourceName != "" {
-		attrs["DeadLetterQueueSourceArn"] = "arn:aws:sqs:us-east-1:000000000000:" + m.DeadLetterSourceName
+		attrs["DeadLetterQueueSourceArn"] = b.QueueARN(m.DeadLetterSourceName)
 	}
 	return attrs
 }

@@ -215,6 +215,9 @@ func TestConsumePartialFailureRetryAndDeadLetter(t *testing.T) {
 	if err != nil || len(dlq) != 1 || dlq[0].Body != "bad" || dlq[0].Attributes["k"].StringValue != "v" {
 		t.Fatalf("dead-letter queue = %+v, %v; want the bad message with its attributes", dlq, err)
 	}
+	if got := b.Event("work-dlq", dlq).Records[0].Attributes["DeadLetterQueueSourceArn"]; got != b.QueueARN("work") {
+		t.Fatalf("DeadLetterQueueSourceArn = %q; want %q", got, b.QueueARN("work"))
+	}
 	select {
 	case m := <-rec.got:
 		t.Fatalf("unexpected delivery after dead-lettering: %q", m.Body)

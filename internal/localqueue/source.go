@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -129,14 +128,9 @@ func (b *Broker) Event(name string, msgs []Message) events.SQSEvent {
 		rec := events.SQSMessage{
 			MessageId: m.ID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Md5OfBody: m.MD5OfBody,
 			Md5OfMessageAttributes: m.MD5OfAttributes,
-			Attributes: map[string]string{
-				"ApproximateReceiveCount":          strconv.Itoa(m.ReceiveCount),
-				"SentTimestamp":                    strconv.FormatInt(m.SentAt.UnixMilli(), 10),
-				"SenderId":                         "AIDAIENQZJOLO23YVJ4VO",
-				"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.FirstReceivedAt.UnixMilli(), 10),
-			},
-			MessageAttributes: map[string]events.SQSMessageAttribute{},
-			EventSourceARN:    b.QueueARN(name), EventSource: "aws:sqs", AWSRegion: b.opts.Region,
+			Attributes:             b.systemAttributes(m),
+			MessageAttributes:      map[string]events.SQSMessageAttribute{},
+			EventSourceARN:         b.QueueARN(name), EventSource: "aws:sqs", AWSRegion: b.opts.Region,
 		}
 		for k, a := range m.Attributes {
 			attr := events.SQSMessageAttribute{DataType: a.DataType, StringListValues: []string{}, BinaryListValues: [][]byte{}}
