@@ -50,7 +50,19 @@ type harness struct {
 	clock       *clock
 	connects    chan events.APIGatewayWebsocketProxyRequest
 	disconnects chan events.APIGatewayWebsocketProxyRequest
+	// inProcess makes management() reach the management API through
+	// Gateway.RoundTrip instead of HTTP on the server's port.
+	inProcess bool
 }
+
+// managementTransports are the two ways the management API is reached: over
+// HTTP on the gateway's port (any client), and in-process through
+// Gateway.RoundTrip (the local stack's functions). Every management API
+// conformance test runs over both.
+var managementTransports = []struct {
+	name      string
+	inProcess bool
+}{{"http", false}, {"in-process", true}}
 
 // newHarness starts a gateway for cfg. $connect (if cfg has none: accept)
 // and $disconnect handlers are wrapped to record their events; the route
@@ -138,14 +150,19 @@ func (h *harness) dialURL(tb testing.TB, url string, opts *websocket.DialOptions
 }
 
 // management returns the real AWS SDK management client for the gateway,
-// with endpoint path suffix (e.g. "/local" for the stage).
+// with endpoint path suffix (e.g. "/local" for the stage), over HTTP or, if
+// h.inProcess, through the gateway's RoundTrip.
 func (h *harness) management(suffix string) *apigatewaymanagementapi.Client {
-	return apigatewaymanagementapi.NewFromConfig(aws.Config{
+	cfg := aws.Config{
 		Region:           "eu-west-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint:     aws.String(h.srv.URL + suffix),
 		RetryMaxAttempts: 1,
-	})
+	}
+	if h.inProcess {
+		cfg.HTTPClient = h.gw
+	}
+	return apigatewaymanagementapi.NewFromConfig(cfg)
 }
 
 // receive returns the next value from ch.

@@ -36,21 +36,24 @@ func TestPostToConnection(t *testing.T) {
 		{name: "not UTF-8 is binary", data: []byte{0xff, 0xfe, 0x00}, wantType: websocket.MessageBinary},
 		{name: "128 KB", data: bytes.Repeat([]byte("x"), 128*1024), wantType: websocket.MessageText},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, gateway.Config{})
-			c, id := h.dial(t, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), guard)
-			defer cancel()
-			_, err := h.management(tt.endpoint).PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: tt.data})
-			if err != nil {
-				t.Fatalf("PostToConnection: %v", err)
-			}
-			typ, got := read(t, c)
-			if typ != tt.wantType || got != string(tt.data) {
-				t.Errorf("client received a %v message of %d bytes, want %v, %d bytes", typ, len(got), tt.wantType, len(tt.data))
-			}
-		})
+	for _, tr := range managementTransports {
+		for _, tt := range tests {
+			t.Run(tr.name+"/"+tt.name, func(t *testing.T) {
+				h := newHarness(t, gateway.Config{})
+				h.inProcess = tr.inProcess
+				c, id := h.dial(t, nil)
+				ctx, cancel := context.WithTimeout(context.Background(), guard)
+				defer cancel()
+				_, err := h.management(tt.endpoint).PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: tt.data})
+				if err != nil {
+					t.Fatalf("PostToConnection: %v", err)
+				}
+				typ, got := read(t, c)
+				if typ != tt.wantType || got != string(tt.data) {
+					t.Errorf("client received a %v message of %d bytes, want %v, %d bytes", typ, len(got), tt.wantType, len(tt.data))
+				}
+			})
+		}
 	}
 }
 
@@ -138,47 +141,52 @@ func TestSlowClientDisconnected(t *testing.T) {
 }
 
 func TestManagementErrors(t *testing.T) {
-	h := newHarness(t, gateway.Config{})
-	_, id := h.dial(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	mgmt := h.management("")
-	unknown := aws.String("L0SM9cOFvHcCIhw=")
-	tests := []struct {
-		name string
-		call func() error
-		want any // pointer to the SDK error type
-	}{
-		{name: "post to unknown ID", want: new(*types.GoneException), call: func() error {
-			_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: unknown, Data: []byte("x")})
-			return err
-		}},
-		{name: "get unknown ID", want: new(*types.GoneException), call: func() error {
-			_, err := mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: unknown})
-			return err
-		}},
-		{name: "delete unknown ID", want: new(*types.GoneException), call: func() error {
-			_, err := mgmt.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: unknown})
-			return err
-		}},
-		{name: "post over 128 KB", want: new(*types.PayloadTooLargeException), call: func() error {
-			_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: make([]byte, 128*1024+1)})
-			return err
-		}},
-		{name: "post over 128 KB to unknown ID", want: new(*types.PayloadTooLargeException), call: func() error {
-			_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: unknown, Data: make([]byte, 128*1024+1)})
-			return err
-		}},
-		{name: "wrong stage", want: new(*types.ForbiddenException), call: func() error {
-			_, err := h.management("/prod").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("x")})
-			return err
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call()
-			if !errors.As(err, tt.want) {
-				t.Errorf("error = %v, want %T", err, tt.want)
+	for _, tr := range managementTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			h := newHarness(t, gateway.Config{})
+			h.inProcess = tr.inProcess
+			_, id := h.dial(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			mgmt := h.management("")
+			unknown := aws.String("L0SM9cOFvHcCIhw=")
+			tests := []struct {
+				name string
+				call func() error
+				want any // pointer to the SDK error type
+			}{
+				{name: "post to unknown ID", want: new(*types.GoneException), call: func() error {
+					_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: unknown, Data: []byte("x")})
+					return err
+				}},
+				{name: "get unknown ID", want: new(*types.GoneException), call: func() error {
+					_, err := mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: unknown})
+					return err
+				}},
+				{name: "delete unknown ID", want: new(*types.GoneException), call: func() error {
+					_, err := mgmt.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: unknown})
+					return err
+				}},
+				{name: "post over 128 KB", want: new(*types.PayloadTooLargeException), call: func() error {
+					_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: make([]byte, 128*1024+1)})
+					return err
+				}},
+				{name: "post over 128 KB to unknown ID", want: new(*types.PayloadTooLargeException), call: func() error {
+					_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: unknown, Data: make([]byte, 128*1024+1)})
+					return err
+				}},
+				{name: "wrong stage", want: new(*types.ForbiddenException), call: func() error {
+					_, err := h.management("/prod").PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("x")})
+					return err
+				}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					err := tt.call()
+					if !errors.As(err, tt.want) {
+						t.Errorf("error = %v, want %T", err, tt.want)
+					}
+				})
 			}
 		})
 	}
@@ -186,6 +194,7 @@ func TestManagementErrors(t *testing.T) {
 
 // TestManagementWireFormat pins the responses byte for byte, for clients
 // other than the Go SDK: API Gateway sends GoneException with an empty body.
+// The in-process transport answers exactly as HTTP does.
 func TestManagementWireFormat(t *testing.T) {
 	h := newHarness(t, gateway.Config{})
 	tests := []struct {
@@ -202,104 +211,117 @@ func TestManagementWireFormat(t *testing.T) {
 		{name: "forbidden stage", method: http.MethodGet, path: "/prod/@connections/abc",
 			wantStatus: 403, wantType: "ForbiddenException", wantBody: `{"message":"Forbidden"}`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, h.srv.URL+tt.path, strings.NewReader(tt.body))
+	clients := map[string]*http.Client{"http": http.DefaultClient, "in-process": {Transport: h.gw}}
+	for _, tr := range managementTransports {
+		for _, tt := range tests {
+			t.Run(tr.name+"/"+tt.name, func(t *testing.T) {
+				req, err := http.NewRequest(tt.method, h.srv.URL+tt.path, strings.NewReader(tt.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := clients[tr.name].Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != tt.wantStatus || resp.Header.Get("X-Amzn-ErrorType") != tt.wantType || string(body) != tt.wantBody {
+					t.Errorf("%s %s: %d, x-amzn-ErrorType %q, body %q; want %d, %q, %q",
+						tt.method, tt.path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body, tt.wantStatus, tt.wantType, tt.wantBody)
+				}
+				if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Amzn-RequestId") == "" {
+					t.Errorf("headers %v, want Content-Type application/json and x-amzn-RequestId", resp.Header)
+				}
+			})
+		}
+	}
+}
+
+func TestGetConnection(t *testing.T) {
+	for _, tr := range managementTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			h := newHarness(t, gateway.Config{Routes: []gateway.Route{reply("ping")}})
+			h.inProcess = tr.inProcess
+			c, id := h.dial(t, &websocket.DialOptions{HTTPHeader: http.Header{"User-Agent": {"Mozilla/5.0 (test)"}}})
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			mgmt := h.management("/local")
+
+			out, err := mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
 			if err != nil {
+				t.Fatalf("GetConnection: %v", err)
+			}
+			if !out.ConnectedAt.Equal(start) || !out.LastActiveAt.Equal(start) ||
+				aws.ToString(out.Identity.SourceIp) != "127.0.0.1" || aws.ToString(out.Identity.UserAgent) != "Mozilla/5.0 (test)" {
+				t.Errorf("GetConnection = connectedAt %v, lastActiveAt %v, identity %q %q; want %v, %v, 127.0.0.1, Mozilla/5.0 (test)",
+					out.ConnectedAt, out.LastActiveAt, aws.ToString(out.Identity.SourceIp), aws.ToString(out.Identity.UserAgent), start, start)
+			}
+
+			// A client message makes the connection active.
+			later := start.Add(90 * time.Second)
+			h.clock.Set(later)
+			send(t, c, `{"type":"ping"}`)
+			readText(t, c)
+			out, err = mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
+			if err != nil {
+				t.Fatalf("GetConnection: %v", err)
+			}
+			if !out.ConnectedAt.Equal(start) || !out.LastActiveAt.Equal(later) {
+				t.Errorf("after a message: connectedAt %v, lastActiveAt %v; want %v, %v", out.ConnectedAt, out.LastActiveAt, start, later)
+			}
+
+			// So does a message to the client (on AWS it also keeps the connection from idling).
+			latest := later.Add(time.Minute)
+			h.clock.Set(latest)
+			if _, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("keepalive")}); err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			readText(t, c)
+			out, err = mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("GetConnection: %v", err)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode != tt.wantStatus || resp.Header.Get("X-Amzn-ErrorType") != tt.wantType || string(body) != tt.wantBody {
-				t.Errorf("%s %s: %d, x-amzn-ErrorType %q, body %q; want %d, %q, %q",
-					tt.method, tt.path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body, tt.wantStatus, tt.wantType, tt.wantBody)
-			}
-			if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Amzn-RequestId") == "" {
-				t.Errorf("headers %v, want Content-Type application/json and x-amzn-RequestId", resp.Header)
+			if !out.LastActiveAt.Equal(latest) {
+				t.Errorf("after a post: lastActiveAt %v, want %v", out.LastActiveAt, latest)
 			}
 		})
 	}
 }
 
-func TestGetConnection(t *testing.T) {
-	h := newHarness(t, gateway.Config{Routes: []gateway.Route{reply("ping")}})
-	c, id := h.dial(t, &websocket.DialOptions{HTTPHeader: http.Header{"User-Agent": {"Mozilla/5.0 (test)"}}})
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	mgmt := h.management("/local")
-
-	out, err := mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
-	if err != nil {
-		t.Fatalf("GetConnection: %v", err)
-	}
-	if !out.ConnectedAt.Equal(start) || !out.LastActiveAt.Equal(start) ||
-		aws.ToString(out.Identity.SourceIp) != "127.0.0.1" || aws.ToString(out.Identity.UserAgent) != "Mozilla/5.0 (test)" {
-		t.Errorf("GetConnection = connectedAt %v, lastActiveAt %v, identity %q %q; want %v, %v, 127.0.0.1, Mozilla/5.0 (test)",
-			out.ConnectedAt, out.LastActiveAt, aws.ToString(out.Identity.SourceIp), aws.ToString(out.Identity.UserAgent), start, start)
-	}
-
-	// A client message makes the connection active.
-	later := start.Add(90 * time.Second)
-	h.clock.Set(later)
-	send(t, c, `{"type":"ping"}`)
-	readText(t, c)
-	out, err = mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
-	if err != nil {
-		t.Fatalf("GetConnection: %v", err)
-	}
-	if !out.ConnectedAt.Equal(start) || !out.LastActiveAt.Equal(later) {
-		t.Errorf("after a message: connectedAt %v, lastActiveAt %v; want %v, %v", out.ConnectedAt, out.LastActiveAt, start, later)
-	}
-
-	// So does a message to the client (on AWS it also keeps the connection from idling).
-	latest := later.Add(time.Minute)
-	h.clock.Set(latest)
-	if _, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("keepalive")}); err != nil {
-		t.Fatal(err)
-	}
-	readText(t, c)
-	out, err = mgmt.GetConnection(ctx, &apigatewaymanagementapi.GetConnectionInput{ConnectionId: aws.String(id)})
-	if err != nil {
-		t.Fatalf("GetConnection: %v", err)
-	}
-	if !out.LastActiveAt.Equal(latest) {
-		t.Errorf("after a post: lastActiveAt %v, want %v", out.LastActiveAt, latest)
-	}
-}
-
 func TestDeleteConnection(t *testing.T) {
-	h := newHarness(t, gateway.Config{})
-	c, id := h.dial(t, nil)
-	other, otherID := h.dial(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	mgmt := h.management("")
+	for _, tr := range managementTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			h := newHarness(t, gateway.Config{})
+			h.inProcess = tr.inProcess
+			c, id := h.dial(t, nil)
+			other, otherID := h.dial(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			mgmt := h.management("")
 
-	if _, err := mgmt.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: aws.String(id)}); err != nil {
-		t.Fatalf("DeleteConnection: %v", err)
-	}
-	expectClose(t, c, websocket.StatusNormalClosure)
-	rc := receive(t, h.disconnects).RequestContext
-	if rc.ConnectionID != id || rc.DisconnectStatusCode != 1000 || *rc.DisconnectReason != "Connection Closed Normally" {
-		t.Errorf("$disconnect: connection %q, status %d, reason %q; want %q, 1000, Connection Closed Normally",
-			rc.ConnectionID, rc.DisconnectStatusCode, *rc.DisconnectReason, id)
-	}
-	_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("x")})
-	var gone *types.GoneException
-	if !errors.As(err, &gone) {
-		t.Errorf("PostToConnection after delete: %v, want GoneException", err)
-	}
+			if _, err := mgmt.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: aws.String(id)}); err != nil {
+				t.Fatalf("DeleteConnection: %v", err)
+			}
+			expectClose(t, c, websocket.StatusNormalClosure)
+			rc := receive(t, h.disconnects).RequestContext
+			if rc.ConnectionID != id || rc.DisconnectStatusCode != 1000 || *rc.DisconnectReason != "Connection Closed Normally" {
+				t.Errorf("$disconnect: connection %q, status %d, reason %q; want %q, 1000, Connection Closed Normally",
+					rc.ConnectionID, rc.DisconnectStatusCode, *rc.DisconnectReason, id)
+			}
+			_, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("x")})
+			var gone *types.GoneException
+			if !errors.As(err, &gone) {
+				t.Errorf("PostToConnection after delete: %v, want GoneException", err)
+			}
 
-	// The other connection is untouched.
-	if _, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(otherID), Data: []byte("still here")}); err != nil {
-		t.Fatalf("PostToConnection to the other connection: %v", err)
-	}
-	if got := readText(t, other); got != "still here" {
-		t.Errorf("other connection got %q", got)
+			// The other connection is untouched.
+			if _, err := mgmt.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(otherID), Data: []byte("still here")}); err != nil {
+				t.Fatalf("PostToConnection to the other connection: %v", err)
+			}
+			if got := readText(t, other); got != "still here" {
+				t.Errorf("other connection got %q", got)
+			}
+		})
 	}
 }
 
@@ -445,4 +467,27 @@ func readFrame(tb testing.TB, r io.Reader) (fin bool, opcode byte, payload []byt
 		tb.Fatalf("read frame payload: %v", err)
 	}
 	return hdr[0]&0x80 != 0, hdr[0] & 0x0f, payload
+}
+
+// TestInProcessServesOnlyTheManagementAPI: RoundTrip answers
+// /@connections/{id} and nothing else: WebSocket upgrades, the fallback
+// handler and unknown paths stay on the port.
+func TestInProcessServesOnlyTheManagementAPI(t *testing.T) {
+	fallback := make(chan string, 1)
+	h := newHarness(t, gateway.Config{Fallback: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fallback <- r.URL.Path
+	})})
+	client := &http.Client{Transport: h.gw}
+	for _, path := range []string{"/", "/queue/notifications", "/@connections", "/a/b/@connections/x"} {
+		resp, err := client.Get(h.srv.URL + path)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("GET %s in-process: status %d, want an error", path, resp.StatusCode)
+		}
+	}
+	select {
+	case p := <-fallback:
+		t.Errorf("the fallback handler served %s in-process", p)
+	default:
+	}
 }
