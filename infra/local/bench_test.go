@@ -23,7 +23,7 @@ import (
 
 // benchStack runs the local stack in this process on a free port, with the
 // embedded stores and the same wiring as `make run`.
-func benchStack(b *testing.B) (*system, *sqs.Client) {
+func benchStack(b testing.TB) (*system, *sqs.Client) {
 	b.Helper()
 	cfg, err := configFromEnv(func(k string) string {
 		return map[string]string{"LOCAL_PORT": "0", "LOG_LEVEL": "error"}[k]
@@ -51,7 +51,7 @@ func benchStack(b *testing.B) (*system, *sqs.Client) {
 
 // benchClient connects a WebSocket client for user and reads its
 // connection_established message.
-func benchClient(b *testing.B, s *system, user string) *websocket.Conn {
+func benchClient(b testing.TB, s *system, user string) *websocket.Conn {
 	b.Helper()
 	tok, err := devtoken.Mint([]byte(s.cfg.JWTSecret), user, time.Now(), time.Hour)
 	if err != nil {

@@ -315,3 +315,40 @@ func TestStackServesPageAndRefusesBadTokens(t *testing.T) {
 		t.Fatal("the stack logged a token")
 	}
 }
+
+// TestManagementAPIWithAWSCLI: the management API on the stack's port
+// answers the AWS CLI, as a backend posting to connections would use it
+// (the stack's own functions reach the same handler in-process).
+func TestManagementAPIWithAWSCLI(t *testing.T) {
+	s := startStack(t)
+	alice := s.dial(t, "123")
+	welcome := alice.next()
+	id, _ := welcome["connection_id"].(string)
+	if welcome["type"] != "connection_established" || id == "" {
+		t.Fatalf("first message = %v; want connection_established with connection_id", welcome)
+	}
+
+	s.awsCLI(t, "apigatewaymanagementapi", "post-to-connection", "--connection-id", id, "--data", `{"type":"notification","message":"from the CLI"}`)
+	if m := alice.next(); m["type"] != "notification" || m["message"] != "from the CLI" {
+		t.Fatalf("after post-to-connection the client read %v", m)
+	}
+	var conn struct {
+		Identity struct{ SourceIp string }
+	}
+	if err := json.Unmarshal([]byte(s.awsCLI(t, "apigatewaymanagementapi", "get-connection", "--connection-id", id)), &conn); err != nil || conn.Identity.SourceIp != "127.0.0.1" {
+		t.Fatalf("get-connection: %+v, %v; want the connection from 127.0.0.1", conn, err)
+	}
+	s.awsCLI(t, "apigatewaymanagementapi", "delete-connection", "--connection-id", id)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := alice.conn.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Fatalf("after delete-connection the client read %v; want a 1000 close", err)
+	}
+	// The connection is gone: the CLI reports GoneException.
+	cmd := exec.Command("aws", "apigatewaymanagementapi", "get-connection", "--connection-id", id,
+		"--endpoint-url", s.URL, "--region", "us-east-1")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "GoneException") {
+		t.Fatalf("get-connection after delete: %v\n%s; want GoneException", err, out)
+	}
+}
