@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/finance/fbdi-notify/internal/connection"
@@ -36,7 +34,7 @@ func main() {
 	conns := connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now)
 	hist := history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now)
 	posters := &posterCache{new: func(endpoint string) socket.Poster {
-		api := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		api := notifier.NewManagementClient(cfg, endpoint)
 		return gonePoster{notifier.New(conns, hist, api, notifier.Options{Logger: log})}
 	}}
 	h := socket.NewMessage(socket.MessageConfig{

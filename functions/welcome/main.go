@@ -8,8 +8,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
@@ -23,7 +21,7 @@ func main() {
 		log.Error("bad configuration", "aws_error", err, "management_endpoint_set", endpoint != "")
 		os.Exit(1)
 	}
-	api := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	api := notifier.NewManagementClient(cfg, endpoint)
 	n := notifier.New(nil, nil, api, notifier.Options{Logger: log}) // PostTo alone uses neither store
 	h := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
 	lambda.Start(h.Handle)

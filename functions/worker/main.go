@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -46,9 +44,7 @@ func main() {
 		oc.BaseURL, oc.Username, oc.Password = f["base_url"], f["username"], f["password"]
 	}
 	db, q := dynamodb.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)
-	api := apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {
-		o.BaseEndpoint = aws.String(os.Getenv("MANAGEMENT_ENDPOINT"))
-	})
+	api := notifier.NewManagementClient(awsCfg, os.Getenv("MANAGEMENT_ENDPOINT"))
 	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
 		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
 		notifier.Options{Logger: log, Retention: retention})

@@ -1,0 +1,26 @@
+package notifier
+
+import (
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+)
+
+// NewManagementClient returns the API Gateway management API client a
+// function posts through: cfg's region, credentials and retryer, endpoint
+// (https://{api-id}.execute-api.{region}.amazonaws.com/{stage}) as its base
+// endpoint, and an HTTP client that keeps DefaultConcurrency idle
+// connections to it. The SDK's default keeps 10 per host, so every fan-out
+// wider than that closed the other connections after use and opened them
+// again, with a TLS handshake each, on the next one.
+func NewManagementClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = DefaultConcurrency
+	})
+	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPClient = httpClient
+	})
+}
