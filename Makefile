@@ -36,8 +36,11 @@ sizes: build
 
 # --- run ---------------------------------------------------------------------
 ## run: the whole system on one machine (ws://127.0.0.1:3001)
+# Built, then exec'd: the stack itself gets Ctrl-C and stops cleanly with exit
+# status 0 (`go run` reports 1 when interrupted, whatever its program returns).
 run:
-	$(GO) run ./infra/local
+	$(GO) build -o $(BIN)/local-stack ./infra/local
+	exec $(BIN)/local-stack
 
 # --- tools -------------------------------------------------------------------
 $(BIN)/aws-lambda-rie:
