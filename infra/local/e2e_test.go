@@ -17,9 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
+	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/awstest"
+	"github.com/finance/fbdi-notify/internal/stack"
 )
 
 // localStack is the real `make run` binary, started on free ports.
@@ -219,8 +224,10 @@ func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
 	t.Run("embedded stores", func(t *testing.T) { budgetTransferEndToEnd(t, startStack(t)) })
 	t.Run("DynamoDB on moto_server", func(t *testing.T) {
 		endpoint := awstest.Endpoint(t)
+		prefix := awstest.UniqueName(t, "e2e") + "-"
 		budgetTransferEndToEnd(t, startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local",
-			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "TABLE_PREFIX="+awstest.UniqueName(t, "e2e")+"-"))
+			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "TABLE_PREFIX="+prefix))
+		checkLocalTables(t, prefix)
 	})
 }
 
@@ -406,5 +413,41 @@ func TestMakeRunStopsOnCtrlC(t *testing.T) {
 	if resp, err := http.Get(url + "/healthz"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("port %s still serves after make run stopped", port)
+	}
+}
+
+// checkLocalTables: the stack made the template's tables on DynamoDB, each
+// with its stream and its TTL attribute turned on, as CloudFormation would.
+func checkLocalTables(t *testing.T, prefix string) {
+	tmpl, err := stack.Parse(fbdinotify.Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := awstest.DynamoDB(t)
+	ctx := awstest.Context(t)
+	for logicalID, suffix := range localTables {
+		spec, err := tmpl.Table(logicalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := prefix + suffix
+		table, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("table %s: %v", name, err)
+		}
+		if got := table.Table.StreamSpecification; spec.StreamView != "" && (got == nil || string(got.StreamViewType) != spec.StreamView) {
+			t.Errorf("table %s stream %+v; want %s", name, got, spec.StreamView)
+		}
+		ttl, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("TTL of %s: %v", name, err)
+		}
+		d := ttl.TimeToLiveDescription
+		if spec.TTLAttribute != "" && (d == nil || aws.ToString(d.AttributeName) != spec.TTLAttribute || d.TimeToLiveStatus != dbtypes.TimeToLiveStatusEnabled) {
+			t.Errorf("table %s TTL %+v; want %s enabled", name, d, spec.TTLAttribute)
+		}
+	}
+	if len(localTables) != len(tmpl.Tables()) {
+		t.Errorf("the local stack makes %d tables; the template has %d", len(localTables), len(tmpl.Tables()))
 	}
 }

@@ -97,7 +97,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	mgmt := managementClient(s.base, &s.gateway)
 	sqsClient := sqs.New(sqs.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(s.base)})
 
-	stores, err := newStores(ctx, cfg)
+	stores, err := newStores(ctx, cfg, tmpl)
 	if err != nil {
 		return fail(err)
 	}

@@ -13,13 +13,22 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/stack"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
+// localTables names the template's tables in the local DynamoDB mode
+// (TABLE_PREFIX + this).
+var localTables = map[string]string{
+	"ConnectionsTable":   "connections",
+	"NotificationsTable": "notifications",
+	"WorkflowsTable":     "workflows",
+}
+
 // newStores returns the embedded stores, or DynamoDB stores on the API that
-// AWS_ENDPOINT_URL names (tables created from the stores' own definitions
-// when missing).
-func newStores(ctx context.Context, cfg config) (stores, error) {
+// AWS_ENDPOINT_URL names, with the template's tables (keys, indexes, stream
+// and TTL, as CloudFormation makes them) created when missing.
+func newStores(ctx context.Context, cfg config, tmpl *stack.Template) (stores, error) {
 	if cfg.AWSEndpoint == "" {
 		return stores{
 			connections: connection.NewMemoryStore(time.Now),
@@ -32,21 +41,47 @@ func newStores(ctx context.Context, cfg config) (stores, error) {
 		return stores{}, fmt.Errorf("aws config: %w", err)
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.AWSEndpoint) })
-	names := map[string]*dynamodb.CreateTableInput{
-		cfg.TablePrefix + "connections":   connection.TableInput(cfg.TablePrefix + "connections"),
-		cfg.TablePrefix + "notifications": history.TableInput(cfg.TablePrefix + "notifications"),
-		cfg.TablePrefix + "workflows":     workflow.TableInput(cfg.TablePrefix + "workflows"),
-	}
-	for name, in := range names {
-		_, err := db.CreateTable(ctx, in)
-		var inUse *types.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
-			return stores{}, fmt.Errorf("create table %s: %w", name, err)
+	for logicalID, suffix := range localTables {
+		spec, err := tmpl.Table(logicalID)
+		if err != nil {
+			return stores{}, err
+		}
+		if err := ensureTable(ctx, db, spec, cfg.TablePrefix+suffix); err != nil {
+			return stores{}, err
 		}
 	}
 	return stores{
-		connections: connection.NewDynamoStore(db, cfg.TablePrefix+"connections", time.Now),
-		history:     history.NewDynamoStore(db, cfg.TablePrefix+"notifications", time.Now),
-		workflows:   workflow.NewDynamoStore(db, cfg.TablePrefix+"workflows", time.Now),
+		connections: connection.NewDynamoStore(db, cfg.TablePrefix+localTables["ConnectionsTable"], time.Now),
+		history:     history.NewDynamoStore(db, cfg.TablePrefix+localTables["NotificationsTable"], time.Now),
+		workflows:   workflow.NewDynamoStore(db, cfg.TablePrefix+localTables["WorkflowsTable"], time.Now),
 	}, nil
+}
+
+// ensureTable creates the table of spec under name unless it exists, waits
+// until it is active, and turns its TTL on as the template does.
+func ensureTable(ctx context.Context, db *dynamodb.Client, spec stack.TableSpec, name string) error {
+	_, err := db.CreateTable(ctx, spec.CreateTableInput(name))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if spec.TTLAttribute == "" {
+		return nil
+	}
+	ttl, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe TTL of %s: %w", name, err)
+	}
+	if d := ttl.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == spec.TTLAttribute &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	if _, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.TTLAttribute), Enabled: aws.Bool(true)}}); err != nil {
+		return fmt.Errorf("turn on TTL of %s: %w", name, err)
+	}
+	return nil
 }
