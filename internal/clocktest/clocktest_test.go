@@ -55,3 +55,17 @@ func TestClockConcurrent(t *testing.T) {
 		t.Errorf("after %d concurrent advances Now() = %v, want %v", n, got, want)
 	}
 }
+
+// Set jumps to any time, backwards too, and advancing goes on from there.
+func TestClockSet(t *testing.T) {
+	c := clocktest.New(t0)
+	earlier := t0.Add(-48 * time.Hour)
+	c.Set(earlier)
+	if got := c.Now(); !got.Equal(earlier) {
+		t.Errorf("after Set Now() = %v, want %v", got, earlier)
+	}
+	c.Advance(time.Minute)
+	if got, want := c.Now(), earlier.Add(time.Minute); !got.Equal(want) {
+		t.Errorf("after Set and Advance Now() = %v, want %v", got, want)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/coder/websocket"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/gateway"
 )
 
@@ -24,30 +24,12 @@ const guard = 10 * time.Second
 // start is the time of the test clock.
 var start = time.Date(2026, 11, 26, 0, 51, 28, 123_000_000, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // harness runs a Gateway behind an httptest server and records every
 // $connect and $disconnect event.
 type harness struct {
 	gw          *gateway.Gateway
 	srv         *httptest.Server
-	clock       *clock
+	clock       *clocktest.Clock
 	connects    chan events.APIGatewayWebsocketProxyRequest
 	disconnects chan events.APIGatewayWebsocketProxyRequest
 	// inProcess makes management() reach the management API through
@@ -71,7 +53,7 @@ var managementTransports = []struct {
 func newHarness(tb testing.TB, cfg gateway.Config) *harness {
 	tb.Helper()
 	h := &harness{
-		clock:       &clock{now: start},
+		clock:       clocktest.New(start),
 		connects:    make(chan events.APIGatewayWebsocketProxyRequest, 4096),
 		disconnects: make(chan events.APIGatewayWebsocketProxyRequest, 4096),
 	}
