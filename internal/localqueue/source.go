@@ -84,19 +84,9 @@ func (b *Broker) invoke(ctx context.Context, name string, h Handler, msgs []Mess
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	resp, err := safeInvoke(ictx, h, ev)
 	cancel()
-	failed := map[string]bool{}
+	var failed map[string]bool
 	if err == nil {
-		ids := map[string]bool{}
-		for _, m := range msgs {
-			ids[m.ID] = true
-		}
-		for _, f := range resp.BatchItemFailures {
-			if !ids[f.ItemIdentifier] {
-				err = fmt.Errorf("batch item failure names unknown message %q", f.ItemIdentifier)
-				break
-			}
-			failed[f.ItemIdentifier] = true
-		}
+		failed, err = failedItems(ev, resp)
 	}
 	if err != nil {
 		opts.Logger.Warn("invocation failed; batch returns to the queue", "queue", name, "messages", len(msgs), "err", err)
@@ -110,6 +100,24 @@ func (b *Broker) invoke(ctx context.Context, name string, h Handler, msgs []Mess
 		}
 		_ = b.Delete(name, m.ReceiptHandle)
 	}
+}
+
+// failedItems returns the IDs of the messages of ev that resp reports as
+// failed (ReportBatchItemFailures), or an error if resp names a message that
+// is not in the batch: Lambda then fails the whole batch.
+func failedItems(ev events.SQSEvent, resp events.SQSEventResponse) (map[string]bool, error) {
+	ids := make(map[string]bool, len(ev.Records))
+	for _, r := range ev.Records {
+		ids[r.MessageId] = true
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		if !ids[f.ItemIdentifier] {
+			return nil, fmt.Errorf("batch item failure names unknown message %q", f.ItemIdentifier)
+		}
+		failed[f.ItemIdentifier] = true
+	}
+	return failed, nil
 }
 
 func safeInvoke(ctx context.Context, h Handler, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
