@@ -200,11 +200,13 @@ async function submitSample(ev) {
   const body = await r.json();
   body.transaction_id = $("transaction-id").value.trim();
   body.user_id = state.userId || $("user-id").value.trim();
-  // The local SQS intake speaks the AWS JSON protocol, like the AWS CLI does.
-  const res = await fetch("/", {
+  // Sent the way upstream systems send: SendMessage in the AWS JSON protocol, to
+  // the stack's SQS endpoint (its own port, or the AWS API named by AWS_ENDPOINT_URL).
+  const queues = await (await fetch("/dev/queues")).json();
+  const res = await fetch(queues.endpoint + "/", {
     method: "POST",
     headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage" },
-    body: JSON.stringify({ QueueUrl: `${location.origin}/000000000000/workflow`, MessageBody: JSON.stringify(body) }),
+    body: JSON.stringify({ QueueUrl: queues.workflow, MessageBody: JSON.stringify(body) }),
   });
   const out = await res.json();
   $("submit-result").textContent = res.ok ? `queued as ${out.MessageId}` : `error: ${out.message}`;

@@ -85,7 +85,7 @@ func send(b *testing.B, client *sqs.Client, url, body string) {
 func BenchmarkQueueToWebSocket(b *testing.B) {
 	s, client := benchStack(b)
 	c := benchClient(b, s, "bench-latency")
-	url := s.broker.QueueURL("notifications")
+	url := s.queues.URL("notifications")
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -132,7 +132,7 @@ func BenchmarkFanOut1000(b *testing.B) {
 			}
 		}()
 	}
-	url := s.broker.QueueURL("notifications")
+	url := s.queues.URL("notifications")
 	b.ResetTimer()
 	cpu := processCPU(b)
 	start := time.Now()

@@ -33,11 +33,11 @@ type config struct {
 	DataAccessSet      string // ORACLE_DATA_ACCESS_SET; default "1" locally, for journal imports
 	AutoPostCriteriaID string // ORACLE_AUTOPOST_CRITERIA_ID; default "1" locally
 
-	// AWSEndpoint (AWS_ENDPOINT_URL) names a DynamoDB-compatible API (e.g.
-	// moto_server) to keep connections, history and workflows in real tables
-	// instead of the embedded stores.
-	AWSEndpoint string
-	TablePrefix string // TABLE_PREFIX for those tables; default "fbdi-local-"
+	// AWSEndpoint (AWS_ENDPOINT_URL) names an AWS API (e.g. moto_server)
+	// whose DynamoDB tables and SQS queues replace the embedded stores and
+	// queues.
+	AWSEndpoint    string
+	ResourcePrefix string // RESOURCE_PREFIX of those tables' and queues' names; default "fbdi-local-"
 }
 
 func configFromEnv(getenv func(string) string) (config, error) {
@@ -50,7 +50,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		DataAccessSet:      cmp.Or(getenv("ORACLE_DATA_ACCESS_SET"), "1"),
 		AutoPostCriteriaID: cmp.Or(getenv("ORACLE_AUTOPOST_CRITERIA_ID"), "1"),
 		AWSEndpoint:        getenv("AWS_ENDPOINT_URL"),
-		TablePrefix:        cmp.Or(getenv("TABLE_PREFIX"), "fbdi-local-"),
+		ResourcePrefix:     cmp.Or(getenv("RESOURCE_PREFIX"), "fbdi-local-"),
 	}
 	var errs []error
 	port, err := strconv.Atoi(cmp.Or(getenv("LOCAL_PORT"), "3001"))

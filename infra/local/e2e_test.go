@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/coder/websocket"
 
 	fbdinotify "github.com/finance/fbdi-notify"
@@ -210,24 +213,59 @@ func (c *client) send(v any) {
 // awsCLI runs the AWS CLI against the local stack, as an upstream system would.
 func (s *localStack) awsCLI(tb testing.TB, args ...string) string {
 	tb.Helper()
-	args = append(args, "--endpoint-url", s.URL, "--region", "us-east-1", "--output", "json")
-	cmd := exec.Command("aws", args...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=")
-	out, err := cmd.CombinedOutput()
+	out, err := awsCLIAt(s.URL, args...)
 	if err != nil {
 		tb.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return out
+}
+
+// awsCLIAt runs the AWS CLI against endpoint and returns what it printed.
+func awsCLIAt(endpoint string, args ...string) (string, error) {
+	args = append(args, "--endpoint-url", endpoint, "--region", "us-east-1", "--output", "json")
+	cmd := exec.Command("aws", args...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// stackQueues is the stack's /dev/queues answer: where upstream systems send.
+type stackQueues struct {
+	Endpoint, Workflow, Notifications string
+}
+
+func (s *localStack) queues(tb testing.TB) stackQueues {
+	tb.Helper()
+	resp, err := http.Get(s.URL + "/dev/queues")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var q stackQueues
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil || q.Endpoint == "" || q.Workflow == "" {
+		tb.Fatalf("/dev/queues: %+v, %v", q, err)
+	}
+	return q
 }
 
 func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
 	t.Run("embedded stores", func(t *testing.T) { budgetTransferEndToEnd(t, startStack(t)) })
-	t.Run("DynamoDB on moto_server", func(t *testing.T) {
+	t.Run("DynamoDB and SQS on moto_server", func(t *testing.T) {
 		endpoint := awstest.Endpoint(t)
 		prefix := awstest.UniqueName(t, "e2e") + "-"
-		budgetTransferEndToEnd(t, startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local",
-			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "TABLE_PREFIX="+prefix))
+		s := startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local",
+			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "RESOURCE_PREFIX="+prefix)
+		if q := s.queues(t); q.Endpoint != endpoint || !strings.HasSuffix(q.Workflow, "/"+prefix+"workflow") {
+			t.Fatalf("/dev/queues = %+v; want the workflow queue %sworkflow on %s", q, prefix, endpoint)
+		}
+		budgetTransferEndToEnd(t, s)
 		checkLocalTables(t, prefix)
+		checkLocalQueues(t, prefix)
+		// A client that sends to the stack's port is told where the queues are.
+		out, err := awsCLIAt(s.URL, "sqs", "send-message", "--queue-url", s.URL+"/000000000000/workflow", "--message-body", "{}")
+		if err == nil || !strings.Contains(out, "NonExistentQueue") || !strings.Contains(out, endpoint) {
+			t.Errorf("send-message to the stack's port: %v\n%s; want NonExistentQueue naming %s", err, out, endpoint)
+		}
 	})
 }
 
@@ -254,14 +292,18 @@ func budgetTransferEndToEnd(t *testing.T, s *localStack) {
 		t.Fatalf("sample message is for user %v; the test expects 123", msg["user_id"])
 	}
 	tx := fmt.Sprint(msg["transaction_id"])
+	// Where upstream systems send: the stack's own SQS API, or the AWS API
+	// that holds its queues. GetQueueUrl there finds the workflow queue.
+	q := s.queues(t)
+	name := q.Workflow[strings.LastIndex(q.Workflow, "/")+1:]
 	var queue struct{ QueueUrl string }
-	if err := json.Unmarshal([]byte(s.awsCLI(t, "sqs", "get-queue-url", "--queue-name", "workflow")), &queue); err != nil {
-		t.Fatal(err)
+	out, err := awsCLIAt(q.Endpoint, "sqs", "get-queue-url", "--queue-name", name)
+	if err != nil || json.Unmarshal([]byte(out), &queue) != nil || queue.QueueUrl != q.Workflow {
+		t.Fatalf("get-queue-url %s: %v\n%s; want %s", name, err, out, q.Workflow)
 	}
-	url := queue.QueueUrl
-	out := s.awsCLI(t, "sqs", "send-message", "--queue-url", url, "--message-body", "file://../../events/messages/budget-transfer.json")
-	if !strings.Contains(out, "MessageId") {
-		t.Fatalf("send-message printed %s", out)
+	out, err = awsCLIAt(q.Endpoint, "sqs", "send-message", "--queue-url", queue.QueueUrl, "--message-body", "file://../../events/messages/budget-transfer.json")
+	if err != nil || !strings.Contains(out, "MessageId") {
+		t.Fatalf("send-message: %v\n%s", err, out)
 	}
 
 	var got []string
@@ -449,5 +491,49 @@ func checkLocalTables(t *testing.T, prefix string) {
 	}
 	if len(localTables) != len(tmpl.Tables()) {
 		t.Errorf("the local stack makes %d tables; the template has %d", len(localTables), len(tmpl.Tables()))
+	}
+}
+
+// checkLocalQueues: the stack made the template's queues on SQS, with their
+// visibility timeouts and redrive policies, as CloudFormation would.
+func checkLocalQueues(t *testing.T, prefix string) {
+	tmpl, err := stack.Parse(fbdinotify.Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := awstest.SQS(t)
+	ctx := awstest.Context(t)
+	arns := map[string]string{}
+	attrs := map[string]map[string]string{}
+	for _, spec := range tmpl.Queues() {
+		name := prefix + queueNames[spec.LogicalID]
+		url, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("queue %s: %v", name, err)
+		}
+		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url.QueueUrl,
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs[spec.LogicalID] = out.Attributes
+		arns[spec.LogicalID] = out.Attributes["QueueArn"]
+	}
+	for _, spec := range tmpl.Queues() {
+		a := attrs[spec.LogicalID]
+		if a["VisibilityTimeout"] != strconv.Itoa(int(spec.VisibilityTimeout.Seconds())) {
+			t.Errorf("queue %s visibility timeout %s; want %v", spec.LogicalID, a["VisibilityTimeout"], spec.VisibilityTimeout)
+		}
+		if spec.DeadLetterQueue == "" {
+			continue
+		}
+		var policy struct {
+			DeadLetterTargetArn string
+			MaxReceiveCount     json.Number
+		}
+		if err := json.Unmarshal([]byte(a["RedrivePolicy"]), &policy); err != nil ||
+			policy.DeadLetterTargetArn != arns[spec.DeadLetterQueue] || policy.MaxReceiveCount.String() != strconv.Itoa(spec.MaxReceiveCount) {
+			t.Errorf("queue %s redrive policy %s; want %s after %d receives", spec.LogicalID, a["RedrivePolicy"], arns[spec.DeadLetterQueue], spec.MaxReceiveCount)
+		}
 	}
 }

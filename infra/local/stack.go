@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/auth"
@@ -37,12 +38,12 @@ import (
 	"github.com/finance/fbdi-notify/web"
 )
 
-// Local queue names (SPEC section 6) of the template's queues.
-var queueNames = map[string]string{
-	"WorkflowQueue":               "workflow",
-	"WorkflowDeadLetterQueue":     "workflow-dlq",
-	"NotificationQueue":           "notifications",
-	"NotificationDeadLetterQueue": "notifications-dlq",
+// consumer is an event-source mapping of the template: a queue's function
+// and how the poller feeds it.
+type consumer struct {
+	handler     localqueue.Handler
+	batchSize   int
+	concurrency int // concurrent invocations (ScalingConfig.MaximumConcurrency, else 4)
 }
 
 // system is the running system.
@@ -53,9 +54,9 @@ type system struct {
 	base     string // http://host:port
 	server   *http.Server
 	gateway  *gateway.Gateway
-	broker   *localqueue.Broker
-	// consumers maps a queue name to the handler of its event-source mapping.
-	consumers map[string]localqueue.Handler
+	queues   *queues
+	// consumers maps a queue name to its event-source mapping.
+	consumers map[string]consumer
 	oracleURL string // where the worker's Oracle client points
 	simulated bool
 }
@@ -76,28 +77,23 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	s := &system{cfg: cfg, log: log, listener: l, base: "http://" + l.Addr().String()}
 	fail := func(err error) (*system, error) { l.Close(); return nil, err }
 
-	// Upstream intake: the SQS-compatible broker, with the template's queue settings.
-	s.broker = localqueue.NewBroker(localqueue.Options{BaseURL: s.base})
-	for logicalID, name := range queueNames {
-		q, err := tmpl.Queue(logicalID)
-		if err != nil {
-			return fail(err)
-		}
-		qc := localqueue.QueueConfig{Name: name, VisibilityTimeout: q.VisibilityTimeout, MaxReceiveCount: q.MaxReceiveCount}
-		if q.DeadLetterQueue != "" {
-			qc.DeadLetterQueue = queueNames[q.DeadLetterQueue]
-		}
-		if err := s.broker.CreateQueue(qc); err != nil {
-			return fail(err)
+	// With AWS_ENDPOINT_URL, tables and queues live on that AWS API.
+	var awsCfg aws.Config
+	if cfg.AWSEndpoint != "" {
+		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"),
+			awsconfig.WithBaseEndpoint(cfg.AWSEndpoint)); err != nil {
+			return fail(fmt.Errorf("aws config: %w", err))
 		}
 	}
-
-	// AWS clients pointed at this process, exactly as the functions use AWS.
-	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
+	// Upstream intake: the template's queues, with their settings.
+	if s.queues, err = newQueues(ctx, cfg, tmpl, s.base, awsCfg); err != nil {
+		return fail(err)
+	}
+	sqsClient := s.queues.client
+	// The management API client, reaching this process's gateway.
 	mgmt := managementClient(s.base, &s.gateway)
-	sqsClient := sqs.New(sqs.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(s.base)})
 
-	stores, err := newStores(ctx, cfg, tmpl)
+	stores, err := newStores(ctx, cfg, tmpl, awsCfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -125,7 +121,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		&http.Client{Timeout: 30 * time.Second})
 
 	wcfg := workflow.DefaultConfig()
-	wcfg.QueueURL = s.broker.QueueURL("workflow")
+	wcfg.QueueURL = s.queues.URL("workflow")
 	wcfg.PollInterval = cfg.PollInterval
 	wcfg.Deadline = cfg.Deadline
 	wcfg.DataAccessSet = cfg.DataAccessSet
@@ -138,8 +134,8 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	if err != nil {
 		return fail(err)
 	}
-	worker := workflow.NewWorker(engine, sqsClient, s.broker.QueueURL("workflow-dlq"), log)
-	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.broker.QueueURL("notifications-dlq"), log)
+	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
+	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log)
 
 	// The functions, by the template's logical IDs.
 	ws := map[string]gateway.Handler{
@@ -161,19 +157,20 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		}
 		routes = append(routes, gateway.Route{Key: r.Key, Handler: h, TwoWay: r.TwoWay})
 	}
-	s.consumers = map[string]localqueue.Handler{}
+	s.consumers = map[string]consumer{}
 	for _, m := range tmpl.QueueMappings() {
 		h, ok := queueFns[m.Function]
 		if !ok {
 			return fail(fmt.Errorf("template maps %s to %s, which the local stack does not run", m.Queue, m.Function))
 		}
-		s.consumers[queueNames[m.Queue]] = h
+		s.consumers[queueNames[m.Queue]] = consumer{handler: h, batchSize: m.BatchSize, concurrency: cmp.Or(m.MaximumConcurrency, 4)}
 	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /dev/token", s.devToken)
 	mux.HandleFunc("GET /dev/sample", devSample)
+	mux.HandleFunc("GET /dev/queues", s.devQueues)
 	if oracleHandler != nil {
 		mux.Handle("/oracle/", oracleHandler)
 	}
@@ -181,7 +178,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	mux.Handle("/", http.FileServerFS(static))
 	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if localqueue.IsRequest(r) {
-			s.broker.ServeHTTP(w, r)
+			s.serveSQS(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -199,11 +196,14 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 func (s *system) run(ctx context.Context) error {
 	consumeCtx, stopConsumers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for name, h := range s.consumers {
+	for name, c := range s.consumers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = s.broker.Consume(consumeCtx, name, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 4, Logger: s.log})
+			opts := localqueue.SourceOptions{BatchSize: c.batchSize, Concurrency: c.concurrency, Logger: s.log}
+			if err := s.queues.Consume(consumeCtx, name, c.handler, opts); err != nil {
+				s.log.Error("queue consumer stopped", "queue", name, "err", err)
+			}
 		}()
 	}
 	serveErr := make(chan error, 1)
@@ -244,7 +244,7 @@ func (s *system) printBanner(w io.Writer) {
   Test page          %s/
   Dev token          %s/dev/token?user_id=123   or   go run ./infra/local token 123
 Ctrl-C stops.
-`, ws, s.base, s.base, s.base, s.broker.QueueURL("workflow"), s.broker.QueueURL("notifications"),
+`, ws, s.base, s.queues.endpoint, s.queues.endpoint, s.queues.URL("workflow"), s.queues.URL("notifications"),
 		oracleNote, s.base, s.base)
 }
 
@@ -321,6 +321,29 @@ type stores struct {
 	connections connection.Store
 	history     history.Store
 	workflows   workflow.Store
+}
+
+// serveSQS answers an SQS API request on the stack's port: the embedded
+// broker's, or, when the queues are on an AWS API, an SQS error naming that
+// API, so that a client pointed at the wrong endpoint is told where to go.
+func (s *system) serveSQS(w http.ResponseWriter, r *http.Request) {
+	if s.queues.broker != nil {
+		s.queues.broker.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#QueueDoesNotExist",
+		"message": "this local stack keeps its queues on the SQS API at " + s.queues.endpoint + " (AWS_ENDPOINT_URL); send there"})
+}
+
+// devQueues tells the test page where to send workflow messages: the SQS
+// endpoint and the workflow and notification queues' URLs.
+func (s *system) devQueues(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"endpoint": s.queues.endpoint,
+		"workflow": s.queues.URL("workflow"), "notifications": s.queues.URL("notifications")})
 }
 
 // devSample serves a sample workflow message (kind=budget_transfer or

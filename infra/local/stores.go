@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -18,7 +17,7 @@ import (
 )
 
 // localTables names the template's tables in the local DynamoDB mode
-// (TABLE_PREFIX + this).
+// (RESOURCE_PREFIX + this).
 var localTables = map[string]string{
 	"ConnectionsTable":   "connections",
 	"NotificationsTable": "notifications",
@@ -28,7 +27,7 @@ var localTables = map[string]string{
 // newStores returns the embedded stores, or DynamoDB stores on the API that
 // AWS_ENDPOINT_URL names, with the template's tables (keys, indexes, stream
 // and TTL, as CloudFormation makes them) created when missing.
-func newStores(ctx context.Context, cfg config, tmpl *stack.Template) (stores, error) {
+func newStores(ctx context.Context, cfg config, tmpl *stack.Template, awsCfg aws.Config) (stores, error) {
 	if cfg.AWSEndpoint == "" {
 		return stores{
 			connections: connection.NewMemoryStore(time.Now),
@@ -36,24 +35,20 @@ func newStores(ctx context.Context, cfg config, tmpl *stack.Template) (stores, e
 			workflows:   workflow.NewMemoryStore(time.Now),
 		}, nil
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"))
-	if err != nil {
-		return stores{}, fmt.Errorf("aws config: %w", err)
-	}
-	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.AWSEndpoint) })
+	db := dynamodb.NewFromConfig(awsCfg)
 	for logicalID, suffix := range localTables {
 		spec, err := tmpl.Table(logicalID)
 		if err != nil {
 			return stores{}, err
 		}
-		if err := ensureTable(ctx, db, spec, cfg.TablePrefix+suffix); err != nil {
+		if err := ensureTable(ctx, db, spec, cfg.ResourcePrefix+suffix); err != nil {
 			return stores{}, err
 		}
 	}
 	return stores{
-		connections: connection.NewDynamoStore(db, cfg.TablePrefix+localTables["ConnectionsTable"], time.Now),
-		history:     history.NewDynamoStore(db, cfg.TablePrefix+localTables["NotificationsTable"], time.Now),
-		workflows:   workflow.NewDynamoStore(db, cfg.TablePrefix+localTables["WorkflowsTable"], time.Now),
+		connections: connection.NewDynamoStore(db, cfg.ResourcePrefix+localTables["ConnectionsTable"], time.Now),
+		history:     history.NewDynamoStore(db, cfg.ResourcePrefix+localTables["NotificationsTable"], time.Now),
+		workflows:   workflow.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"], time.Now),
 	}, nil
 }
 

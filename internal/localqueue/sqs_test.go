@@ -38,7 +38,9 @@ func motoQueue(tb testing.TB, client *sqs.Client, prefix, dlqARN string, maxRece
 		tb.Fatal(err)
 	}
 	url := aws.ToString(out.QueueUrl)
-	tb.Cleanup(func() { _, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)}) })
+	tb.Cleanup(func() {
+		_, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
+	})
 	a, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 	if err != nil {
@@ -53,7 +55,9 @@ func poll(tb testing.TB, client *sqs.Client, url string, h localqueue.Handler) (
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- localqueue.PollSQS(ctx, client, url, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 1}) }()
+	go func() {
+		done <- localqueue.PollSQS(ctx, client, url, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 1})
+	}()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -228,7 +232,9 @@ func TestPollSQSDeadLetters(t *testing.T) {
 func TestPollSQSUnknownQueue(t *testing.T) {
 	client := awstest.SQS(t)
 	err := localqueue.PollSQS(awstest.Context(t), client, fmt.Sprintf("%s/000000000000/no-such-queue-%d", awstest.Endpoint(t), time.Now().UnixNano()),
-		func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) { return events.SQSEventResponse{}, nil },
+		func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+			return events.SQSEventResponse{}, nil
+		},
 		localqueue.SourceOptions{})
 	if err == nil {
 		t.Fatal("PollSQS on a missing queue returned nil; want an error")
