@@ -51,15 +51,16 @@ type Statement struct {
 
 // Event is one event source of a function (SAM's Events property).
 type Event struct {
-	Name                    string // key under Events
-	Type                    string // SQS, DynamoDB, ...
-	Source                  string // logical ID of the queue or table it reads
-	BatchSize               int    // SAM's default when unset: 10 for SQS, 100 for DynamoDB
-	ReportBatchItemFailures bool   // FunctionResponseTypes has ReportBatchItemFailures
-	StartingPosition        string // streams: LATEST or TRIM_HORIZON
-	MaximumRetryAttempts    int    // streams: -1 when unset (retry until the record expires)
-	BisectBatchOnError      bool   // streams: BisectBatchOnFunctionError
-	MaximumConcurrency      int    // SQS: ScalingConfig.MaximumConcurrency; 0 when unset
+	Name                    string        // key under Events
+	Type                    string        // SQS, DynamoDB, ...
+	Source                  string        // logical ID of the queue or table it reads
+	BatchSize               int           // SAM's default when unset: 10 for SQS, 100 for DynamoDB
+	ReportBatchItemFailures bool          // FunctionResponseTypes has ReportBatchItemFailures
+	StartingPosition        string        // streams: LATEST or TRIM_HORIZON
+	MaximumRetryAttempts    int           // streams: -1 when unset (retry until the record expires)
+	BisectBatchOnError      bool          // streams: BisectBatchOnFunctionError
+	MaximumRecordAge        time.Duration // streams: MaximumRecordAgeInSeconds; 0 when unset (no limit)
+	MaximumConcurrency      int           // SQS: ScalingConfig.MaximumConcurrency; 0 when unset
 	FilterPatterns          []string
 }
 
@@ -211,6 +212,7 @@ type rawEvent struct {
 		StartingPosition           string
 		MaximumRetryAttempts       *int
 		BisectBatchOnFunctionError bool
+		MaximumRecordAgeInSeconds  int
 		ScalingConfig              struct{ MaximumConcurrency int }
 		FilterCriteria             struct{ Filters []struct{ Pattern string } }
 	}
@@ -227,6 +229,7 @@ func readEvent(name string, v any) (Event, error) {
 	}
 	e := Event{Name: name, Type: r.Type, StartingPosition: r.Properties.StartingPosition, MaximumRetryAttempts: -1,
 		BisectBatchOnError: r.Properties.BisectBatchOnFunctionError,
+		MaximumRecordAge:   time.Duration(r.Properties.MaximumRecordAgeInSeconds) * time.Second,
 		MaximumConcurrency: r.Properties.ScalingConfig.MaximumConcurrency}
 	for _, t := range r.Properties.FunctionResponseTypes {
 		e.ReportBatchItemFailures = e.ReportBatchItemFailures || t == "ReportBatchItemFailures"

@@ -528,6 +528,9 @@ func TestWelcomeStream(t *testing.T) {
 	if !e.ReportBatchItemFailures || !e.BisectBatchOnError {
 		t.Errorf("ReportBatchItemFailures %v, BisectBatchOnFunctionError %v; want both", e.ReportBatchItemFailures, e.BisectBatchOnError)
 	}
+	if e.MaximumRecordAge <= 0 || e.MaximumRecordAge > 10*time.Minute {
+		t.Errorf("MaximumRecordAge %v: a welcome for a connection that old is of no use", e.MaximumRecordAge)
+	}
 	if e.MaximumRetryAttempts < 0 || e.MaximumRetryAttempts > 10 {
 		t.Errorf("MaximumRetryAttempts %d: a failing record would block the shard", e.MaximumRetryAttempts)
 	}
