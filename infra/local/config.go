@@ -38,6 +38,12 @@ type config struct {
 	// queues.
 	AWSEndpoint    string
 	ResourcePrefix string // RESOURCE_PREFIX of those tables' and queues' names; default "fbdi-local-"
+
+	// LambdaEndpoint (LAMBDA_ENDPOINT) names a Lambda Invoke API (`sam local
+	// start-lambda`) whose functions, by the template's logical IDs, take
+	// the place of the in-process handlers. It needs AWSEndpoint: the
+	// functions and the stack share those tables and queues.
+	LambdaEndpoint string
 }
 
 func configFromEnv(getenv func(string) string) (config, error) {
@@ -51,6 +57,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		AutoPostCriteriaID: cmp.Or(getenv("ORACLE_AUTOPOST_CRITERIA_ID"), "1"),
 		AWSEndpoint:        getenv("AWS_ENDPOINT_URL"),
 		ResourcePrefix:     cmp.Or(getenv("RESOURCE_PREFIX"), "fbdi-local-"),
+		LambdaEndpoint:     getenv("LAMBDA_ENDPOINT"),
 	}
 	var errs []error
 	port, err := strconv.Atoi(cmp.Or(getenv("LOCAL_PORT"), "3001"))
@@ -83,6 +90,9 @@ func configFromEnv(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("%s %q is not a duration such as 500ms or 10s", d.name, v))
 		}
 		*d.dst = parsed
+	}
+	if c.LambdaEndpoint != "" && c.AWSEndpoint == "" {
+		errs = append(errs, errors.New("LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL: the functions and the stack must share the tables and queues"))
 	}
 	return c, errors.Join(errs...)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/auth"
@@ -28,9 +29,8 @@ import (
 	"github.com/finance/fbdi-notify/internal/gateway"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/localqueue"
-	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/localstream"
 	"github.com/finance/fbdi-notify/internal/notifier"
-	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 	"github.com/finance/fbdi-notify/internal/socket"
 	"github.com/finance/fbdi-notify/internal/stack"
@@ -57,8 +57,16 @@ type system struct {
 	queues   *queues
 	// consumers maps a queue name to its event-source mapping.
 	consumers map[string]consumer
-	oracleURL string // where the worker's Oracle client points
-	simulated bool
+	// streams are the DynamoDB stream mappings, read through streamsAPI,
+	// when the functions run behind the Lambda Invoke API.
+	streams    []streamConsumer
+	streamsAPI localstream.StreamsAPI
+	// functionValues are the variables' values for functions behind the
+	// Invoke API (GET /dev/sam-env.json).
+	functionValues map[string]string
+	tmpl           *stack.Template
+	oracleURL      string // where the worker's Oracle client points
+	simulated      bool
 }
 
 func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error) {
@@ -74,7 +82,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	// heap for fewer GC cycles buys a sixth of a fan-out's CPU and a third
 	// of the latency p99 (make bench, GOGC 100 against 400).
 	debug.SetGCPercent(400)
-	s := &system{cfg: cfg, log: log, listener: l, base: "http://" + l.Addr().String()}
+	s := &system{cfg: cfg, log: log, listener: l, base: "http://" + l.Addr().String(), tmpl: tmpl}
 	fail := func(err error) (*system, error) { l.Close(); return nil, err }
 
 	// With AWS_ENDPOINT_URL, tables and queues live on that AWS API.
@@ -89,20 +97,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	if s.queues, err = newQueues(ctx, cfg, tmpl, s.base, awsCfg); err != nil {
 		return fail(err)
 	}
-	sqsClient := s.queues.client
-	// The management API client, reaching this process's gateway.
-	mgmt := managementClient(s.base, &s.gateway)
-
 	stores, err := newStores(ctx, cfg, tmpl, awsCfg)
-	if err != nil {
-		return fail(err)
-	}
-	conns := &streamingStore{Store: stores.connections}
-	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
-	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
-	conns.onInsert = func(c connection.Connection) { go welcome.Handle(context.Background(), streamRecord(c)) }
-
-	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now)
 	if err != nil {
 		return fail(err)
 	}
@@ -117,37 +112,23 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		oracleHandler = http.StripPrefix("/oracle", sim)
 		s.oracleURL = s.base + "/oracle"
 	}
-	oc := oracle.New(oracle.Config{BaseURL: s.oracleURL, Username: cfg.OracleUsername, Password: cfg.OraclePassword},
-		&http.Client{Timeout: 30 * time.Second})
 
-	wcfg := workflow.DefaultConfig()
-	wcfg.QueueURL = s.queues.URL("workflow")
-	wcfg.PollInterval = cfg.PollInterval
-	wcfg.Deadline = cfg.Deadline
-	wcfg.DataAccessSet = cfg.DataAccessSet
-	wcfg.AutoPostCriteriaID = cfg.AutoPostCriteriaID
-	notify := func(ctx context.Context, userID string, note notification.Notification) error {
-		_, err := n.Notify(ctx, userID, note)
-		return err
+	// The functions, by the template's logical IDs: in this process, or
+	// behind a Lambda Invoke API.
+	var fns functions
+	if cfg.LambdaEndpoint == "" {
+		fns, err = s.inProcessFunctions(stores)
+	} else {
+		fns, err = s.remoteFunctions(ctx, tmpl, awsCfg)
+		if err == nil {
+			s.functionValues, err = s.functionEnv(ctx, secretsmanager.NewFromConfig(awsCfg))
+		}
 	}
-	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log})
 	if err != nil {
 		return fail(err)
 	}
-	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
-	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log)
-
-	// The functions, by the template's logical IDs.
-	ws := map[string]gateway.Handler{
-		"ConnectFunction":    socket.NewConnect(verifier, conns, time.Now, log).Handle,
-		"DisconnectFunction": socket.NewDisconnect(conns, log).Handle,
-		"MessageFunction": socket.NewMessage(socket.MessageConfig{
-			Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
-			Posters: func(string) socket.Poster { return gonePoster{n} },
-			Status:  workflow.NewService(stores.workflows).Status,
-		}).Handle,
-	}
-	queueFns := map[string]localqueue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle}
+	ws, queueFns := fns.websocket, fns.queue
+	s.streams = fns.streams
 
 	var routes []gateway.Route
 	for _, r := range tmpl.Routes() {
@@ -171,6 +152,9 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	mux.HandleFunc("GET /dev/token", s.devToken)
 	mux.HandleFunc("GET /dev/sample", devSample)
 	mux.HandleFunc("GET /dev/queues", s.devQueues)
+	if cfg.LambdaEndpoint != "" {
+		mux.HandleFunc("GET /dev/sam-env.json", s.devSAMEnv)
+	}
 	if oracleHandler != nil {
 		mux.Handle("/oracle/", oracleHandler)
 	}
@@ -206,6 +190,15 @@ func (s *system) run(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, c := range s.streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := localstream.Consume(consumeCtx, s.streamsAPI, c.streamARN, c.handler, c.opts); err != nil {
+				s.log.Error("stream consumer stopped", "function", c.function, "err", err)
+			}
+		}()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.server.Serve(s.listener) }()
 
@@ -234,7 +227,13 @@ func (s *system) printBanner(w io.Writer) {
 	if !s.simulated {
 		oracleNote = "ORACLE_BASE_URL (set)"
 	}
+	functionsNote := "in this process"
+	if s.cfg.LambdaEndpoint != "" {
+		functionsNote = "Lambda Invoke API at " + s.cfg.LambdaEndpoint + "\n  SAM --env-vars     " + s.base +
+			"/dev/sam-env.json   (?host=host.docker.internal for Docker Desktop)"
+	}
 	fmt.Fprintf(w, `FBDI notifications: local stack
+  Functions          %s
   WebSocket API      %s
   Management API     %s/@connections/{id}
   SQS endpoint       %s   (aws sqs send-message --endpoint-url %s ...)
@@ -244,7 +243,7 @@ func (s *system) printBanner(w io.Writer) {
   Test page          %s/
   Dev token          %s/dev/token?user_id=123   or   go run ./infra/local token 123
 Ctrl-C stops.
-`, ws, s.base, s.queues.endpoint, s.queues.endpoint, s.queues.URL("workflow"), s.queues.URL("notifications"),
+`, functionsNote, ws, s.base, s.queues.endpoint, s.queues.endpoint, s.queues.URL("workflow"), s.queues.URL("notifications"),
 		oracleNote, s.base, s.base)
 }
 

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(config) bool
+		wantErr string // in the error; "" means none
+	}{
+		{name: "defaults", env: nil, check: func(c config) bool {
+			return c.Port == 3001 && c.Host == "127.0.0.1" && c.ResourcePrefix == "fbdi-local-" && c.IdleTimeout == 10*time.Minute &&
+				c.AWSEndpoint == "" && c.LambdaEndpoint == ""
+		}},
+		{name: "AWS API and functions behind the Invoke API",
+			env: map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "LAMBDA_ENDPOINT": "http://127.0.0.1:3002", "RESOURCE_PREFIX": "dev-"},
+			check: func(c config) bool {
+				return c.AWSEndpoint == "http://127.0.0.1:5000" && c.LambdaEndpoint == "http://127.0.0.1:3002" && c.ResourcePrefix == "dev-"
+			}},
+		{name: "Invoke API without an AWS API", env: map[string]string{"LAMBDA_ENDPOINT": "http://127.0.0.1:3002"},
+			wantErr: "LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL"},
+		{name: "bad port", env: map[string]string{"LOCAL_PORT": "http"}, wantErr: "LOCAL_PORT"},
+		{name: "bad duration", env: map[string]string{"IDLE_TIMEOUT": "ten minutes"}, wantErr: "IDLE_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := configFromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v; want one mentioning %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("configFromEnv = %+v, %v", c, err)
+			}
+		})
+	}
+}

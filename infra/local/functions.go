@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/finance/fbdi-notify/internal/auth"
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/gateway"
+	"github.com/finance/fbdi-notify/internal/invoke"
+	"github.com/finance/fbdi-notify/internal/localqueue"
+	"github.com/finance/fbdi-notify/internal/localstream"
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/workflow"
+)
+
+// functions are the template's functions by logical ID, as the local stack
+// calls them: the WebSocket integrations, the queues' consumers, and (for
+// functions behind the Invoke API) the DynamoDB streams' consumers.
+type functions struct {
+	websocket map[string]gateway.Handler
+	queue     map[string]localqueue.Handler
+	streams   []streamConsumer
+}
+
+// streamConsumer is a DynamoDB stream event-source mapping of the template.
+type streamConsumer struct {
+	function  string
+	streamARN string
+	handler   localstream.Handler
+	opts      localstream.Options
+}
+
+// inProcessFunctions builds the functions' handlers in this process, on
+// the given stores, wired as the functions' mains wire them. WelcomeFunction
+// is fed by the connection store itself (there is no stream to read).
+func (s *system) inProcessFunctions(stores stores) (functions, error) {
+	cfg, log := s.cfg, s.log
+	// The management API client, reaching this process's gateway.
+	mgmt := managementClient(s.base, &s.gateway)
+	sqsClient := s.queues.client
+
+	conns := &streamingStore{Store: stores.connections}
+	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
+	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
+	conns.onInsert = func(c connection.Connection) { go welcome.Handle(context.Background(), streamRecord(c)) }
+
+	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now)
+	if err != nil {
+		return functions{}, err
+	}
+	oc := oracle.New(oracle.Config{BaseURL: s.oracleURL, Username: cfg.OracleUsername, Password: cfg.OraclePassword},
+		&http.Client{Timeout: 30 * time.Second})
+
+	wcfg := workflow.DefaultConfig()
+	wcfg.QueueURL = s.queues.URL("workflow")
+	wcfg.PollInterval = cfg.PollInterval
+	wcfg.Deadline = cfg.Deadline
+	wcfg.DataAccessSet = cfg.DataAccessSet
+	wcfg.AutoPostCriteriaID = cfg.AutoPostCriteriaID
+	notify := func(ctx context.Context, userID string, note notification.Notification) error {
+		_, err := n.Notify(ctx, userID, note)
+		return err
+	}
+	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log})
+	if err != nil {
+		return functions{}, err
+	}
+	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
+	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log)
+
+	return functions{
+		websocket: map[string]gateway.Handler{
+			"ConnectFunction":    socket.NewConnect(verifier, conns, time.Now, log).Handle,
+			"DisconnectFunction": socket.NewDisconnect(conns, log).Handle,
+			"MessageFunction": socket.NewMessage(socket.MessageConfig{
+				Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
+				Posters: func(string) socket.Poster { return gonePoster{n} },
+				Status:  workflow.NewService(stores.workflows).Status,
+			}).Handle,
+		},
+		queue: map[string]localqueue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle},
+	}, nil
+}
+
+// remoteFunctions invokes every function of the template by its logical ID
+// through the Lambda Invoke API at LAMBDA_ENDPOINT (`sam local
+// start-lambda`), as API Gateway and Lambda's event-source mappings do:
+// the WebSocket routes, the queues' mappings, and the DynamoDB streams'
+// mappings, read from the tables the stack made on AWS_ENDPOINT_URL, which
+// the functions must use too.
+func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsCfg aws.Config) (functions, error) {
+	api := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint) })
+	fns := functions{websocket: map[string]gateway.Handler{}, queue: map[string]localqueue.Handler{}}
+	for _, r := range tmpl.Routes() {
+		fns.websocket[r.Function] = invoke.Func[events.APIGatewayWebsocketProxyRequest, events.APIGatewayProxyResponse](api, r.Function)
+	}
+	for _, m := range tmpl.QueueMappings() {
+		fns.queue[m.Function] = invoke.Func[events.SQSEvent, events.SQSEventResponse](api, m.Function)
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	streams := dynamodbstreams.NewFromConfig(awsCfg)
+	for _, f := range tmpl.Functions() {
+		for _, e := range f.Events {
+			if e.Type != "DynamoDB" {
+				continue
+			}
+			suffix, ok := localTables[e.Source]
+			if !ok {
+				return functions{}, fmt.Errorf("function %s reads the stream of %s, which the local stack does not make", f.LogicalID, e.Source)
+			}
+			table, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.cfg.ResourcePrefix + suffix)})
+			if err != nil {
+				return functions{}, fmt.Errorf("stream of %s: %w", e.Source, err)
+			}
+			arn := aws.ToString(table.Table.LatestStreamArn)
+			if arn == "" {
+				return functions{}, fmt.Errorf("table %s has no stream", aws.ToString(table.Table.TableName))
+			}
+			fns.streams = append(fns.streams, streamConsumer{
+				function: f.LogicalID, streamARN: arn,
+				handler: invoke.Func[events.DynamoDBEvent, events.DynamoDBEventResponse](api, f.LogicalID),
+				opts: localstream.Options{BatchSize: e.BatchSize, StartingPosition: e.StartingPosition,
+					MaximumRetryAttempts: e.MaximumRetryAttempts, MaximumRecordAge: e.MaximumRecordAge,
+					Filters: e.FilterPatterns, ReportBatchItemFailures: e.ReportBatchItemFailures,
+					Timeout: f.Timeout, Region: awsCfg.Region, Logger: s.log},
+			})
+			s.streamsAPI = streams
+		}
+	}
+	return fns, nil
+}
