@@ -28,30 +28,14 @@ import (
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // localStack is the real `make run` binary, started on free ports.
 type localStack struct {
 	URL  string // http://127.0.0.1:PORT
 	Port string
-	logs *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *testkit.Buffer
 }
 
 var (
@@ -98,7 +82,7 @@ func startStack(tb testing.TB, env ...string) *localStack {
 	port := freePort(tb)
 	cmd := exec.Command(stackBinary(tb))
 	cmd.Env = append(os.Environ(), append([]string{"LOCAL_PORT=" + port, "LOG_LEVEL=warn"}, env...)...)
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -125,7 +109,7 @@ func startStack(tb testing.TB, env ...string) *localStack {
 
 // awaitHealthy waits until the stack at url answers /healthz, failing if it
 // exits first (exited closes) or is not ready within a minute.
-func awaitHealthy(tb testing.TB, url string, exited <-chan struct{}, logs *lockedBuffer) {
+func awaitHealthy(tb testing.TB, url string, exited <-chan struct{}, logs *testkit.Buffer) {
 	tb.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(url + "/healthz")
@@ -422,7 +406,7 @@ func TestMakeRunStopsOnCtrlC(t *testing.T) {
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "LOCAL_PORT="+port, "LOG_LEVEL=warn")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

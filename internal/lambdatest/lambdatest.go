@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/finance/fbdi-notify/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -97,7 +98,7 @@ func modulePath(goBin string) (string, error) {
 type Function struct {
 	url    string // invocation URL
 	client *http.Client
-	out    *syncBuffer
+	out    *testkit.Buffer
 	mu     sync.Mutex // serialises invocations: the emulator takes one at a time
 }
 
@@ -188,7 +189,7 @@ func start(tb testing.TB, rie, bootstrap string, environ []string) (*Function, e
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = environ
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
@@ -305,21 +306,3 @@ func (f *Function) InvokeResult(ctx context.Context, payload []byte) (Result, er
 // stdout and stderr so far: the function's logs, and the emulator's START,
 // END and REPORT lines.
 func (f *Function) Output() string { return f.out.String() }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/localqueue"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // sqsGuard bounds every wait on moto_server; it only turns a hang into a failure.
@@ -53,27 +54,9 @@ func motoQueue(tb testing.TB, client *sqs.Client, prefix, dlqARN string, maxRece
 // waits for PollSQS to return (every started batch settled).
 func poll(tb testing.TB, client *sqs.Client, url string, h localqueue.Handler) (stop func()) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- localqueue.PollSQS(ctx, client, url, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 1})
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					tb.Errorf("PollSQS: %v", err)
-				}
-			case <-time.After(sqsGuard):
-				tb.Errorf("PollSQS did not return after its context ended")
-			}
-		})
-	}
-	tb.Cleanup(stop)
-	return stop
+	return testkit.Background(tb, "PollSQS", sqsGuard, func(ctx context.Context) error {
+		return localqueue.PollSQS(ctx, client, url, h, localqueue.SourceOptions{BatchSize: 10, Concurrency: 1})
+	})
 }
 
 // nextRecord returns the next record the handler saw.

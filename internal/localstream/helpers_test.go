@@ -1,7 +1,6 @@
 package localstream_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/finance/fbdi-notify/internal/localstream"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // guard bounds every wait; it only turns a hang into a failure.
@@ -23,25 +23,9 @@ const guard = 30 * time.Second
 // called, which cancels it and fails tb unless Consume returns nil soon.
 func consume(tb testing.TB, api localstream.StreamsAPI, arn string, h localstream.Handler, opts localstream.Options) (stop func()) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- localstream.Consume(ctx, api, arn, h, opts) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					tb.Errorf("Consume: %v", err)
-				}
-			case <-time.After(guard):
-				tb.Errorf("Consume did not return after its context ended")
-			}
-		})
-	}
-	tb.Cleanup(stop)
-	return stop
+	return testkit.Background(tb, "Consume", guard, func(ctx context.Context) error {
+		return localstream.Consume(ctx, api, arn, h, opts)
+	})
 }
 
 // behaviour decides the outcome of the call-th invocation (from 1).
@@ -127,24 +111,7 @@ func (w *watched) wait(tb testing.TB) {
 	}
 }
 
-// syncBuffer collects the log of a Consume, written from its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) logger() *slog.Logger {
+// debugLogger logs everything a Consume says into b.
+func debugLogger(b *testkit.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

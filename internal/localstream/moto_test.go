@@ -19,6 +19,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/localstream"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // These tests read real streams of moto_server through the DynamoDB
@@ -398,9 +399,9 @@ func TestFailures(t *testing.T) {
 				}
 				return tt.behave(call, ev)
 			})
-			logs := &syncBuffer{}
+			logs := &testkit.Buffer{}
 			consume(t, m.streams, m.arn, rec.handle, localstream.Options{StartingPosition: localstream.TrimHorizon,
-				MaximumRetryAttempts: tt.retries, ReportBatchItemFailures: tt.report, Logger: logs.logger()})
+				MaximumRetryAttempts: tt.retries, ReportBatchItemFailures: tt.report, Logger: debugLogger(logs)})
 			var got []string
 			for range tt.want {
 				got = append(got, rec.nextIDs(t))

@@ -14,6 +14,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // token signs claims with method and key.
@@ -57,7 +58,7 @@ func setQuery(req *events.APIGatewayWebsocketProxyRequest, name, value string) {
 	req.MultiValueQueryStringParameters[name] = []string{value}
 }
 
-func newConnect(tb testing.TB, conns connection.Store) (*socket.Connect, *syncBuffer) {
+func newConnect(tb testing.TB, conns connection.Store) (*socket.Connect, *testkit.Buffer) {
 	tb.Helper()
 	v, err := auth.NewVerifier(testSecret, auth.DefaultLeeway, func() time.Time { return t0 })
 	if err != nil {

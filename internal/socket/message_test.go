@@ -15,6 +15,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 const derivedEndpoint = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
@@ -29,7 +30,7 @@ type world struct {
 	poster    *fakePoster
 	endpoints []string    // arguments of every Posters call
 	status    [][2]string // userID, transactionID of every StatusFunc call
-	logs      *syncBuffer
+	logs      *testkit.Buffer
 	mine      []string // user 42's notification IDs, oldest first
 	theirs    []string // user 7's
 }
