@@ -38,6 +38,7 @@ type config struct {
 	// queues.
 	AWSEndpoint    string
 	ResourcePrefix string // RESOURCE_PREFIX of those tables' and queues' names; default "fbdi-local-"
+	Region         string // AWS_REGION (else AWS_DEFAULT_REGION) of that API; default us-east-1
 
 	// LambdaEndpoint (LAMBDA_ENDPOINT) names a Lambda Invoke API (`sam local
 	// start-lambda`) whose functions, by the template's logical IDs, take
@@ -58,6 +59,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		AWSEndpoint:        getenv("AWS_ENDPOINT_URL"),
 		ResourcePrefix:     cmp.Or(getenv("RESOURCE_PREFIX"), "fbdi-local-"),
 		LambdaEndpoint:     getenv("LAMBDA_ENDPOINT"),
+		Region:             cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
 	}
 	var errs []error
 	port, err := strconv.Atoi(cmp.Or(getenv("LOCAL_PORT"), "3001"))

@@ -15,8 +15,11 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{name: "defaults", env: nil, check: func(c config) bool {
 			return c.Port == 3001 && c.Host == "127.0.0.1" && c.ResourcePrefix == "fbdi-local-" && c.IdleTimeout == 10*time.Minute &&
-				c.AWSEndpoint == "" && c.LambdaEndpoint == ""
+				c.AWSEndpoint == "" && c.LambdaEndpoint == "" && c.Region == "us-east-1"
 		}},
+		{name: "region", env: map[string]string{"AWS_DEFAULT_REGION": "eu-west-1"}, check: func(c config) bool { return c.Region == "eu-west-1" }},
+		{name: "AWS_REGION wins", env: map[string]string{"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "eu-west-1"},
+			check: func(c config) bool { return c.Region == "eu-central-1" }},
 		{name: "AWS API and functions behind the Invoke API",
 			env: map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "LAMBDA_ENDPOINT": "http://127.0.0.1:3002", "RESOURCE_PREFIX": "dev-"},
 			check: func(c config) bool {

@@ -88,7 +88,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	// With AWS_ENDPOINT_URL, tables and queues live on that AWS API.
 	var awsCfg aws.Config
 	if cfg.AWSEndpoint != "" {
-		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"),
+		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region),
 			awsconfig.WithBaseEndpoint(cfg.AWSEndpoint)); err != nil {
 			return fail(fmt.Errorf("aws config: %w", err))
 		}
