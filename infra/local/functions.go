@@ -111,7 +111,7 @@ func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsC
 		fns.queue[m.Function] = invoke.Func[events.SQSEvent, events.SQSEventResponse](api, m.Function)
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
-	streams := dynamodbstreams.NewFromConfig(awsCfg)
+	s.streamsAPI = dynamodbstreams.NewFromConfig(awsCfg)
 	for _, f := range tmpl.Functions() {
 		for _, e := range f.Events {
 			if e.Type != "DynamoDB" {
@@ -137,7 +137,6 @@ func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsC
 					Filters: e.FilterPatterns, ReportBatchItemFailures: e.ReportBatchItemFailures,
 					Timeout: f.Timeout, Region: awsCfg.Region, Logger: s.log},
 			})
-			s.streamsAPI = streams
 		}
 	}
 	return fns, nil
