@@ -202,11 +202,14 @@ async function submitSample(ev) {
   body.user_id = state.userId || $("user-id").value.trim();
   // Sent the way upstream systems send: SendMessage in the AWS JSON protocol, to
   // the stack's SQS endpoint (its own port, or the AWS API named by AWS_ENDPOINT_URL).
+  // On the stack's own port, whatever name the page was opened under.
   const queues = await (await fetch("/dev/queues")).json();
-  const res = await fetch(queues.endpoint + "/", {
+  const endpoint = queues.local ? location.origin : queues.endpoint;
+  const queueUrl = queues.local ? location.origin + new URL(queues.workflow).pathname : queues.workflow;
+  const res = await fetch(endpoint + "/", {
     method: "POST",
     headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage" },
-    body: JSON.stringify({ QueueUrl: queues.workflow, MessageBody: JSON.stringify(body) }),
+    body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
   });
   const out = await res.json();
   $("submit-result").textContent = res.ok ? `queued as ${out.MessageId}` : `error: ${out.message}`;

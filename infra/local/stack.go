@@ -338,10 +338,11 @@ func (s *system) serveSQS(w http.ResponseWriter, r *http.Request) {
 }
 
 // devQueues tells the test page where to send workflow messages: the SQS
-// endpoint and the workflow and notification queues' URLs.
+// endpoint, the workflow and notification queues' URLs, and whether that
+// endpoint is this stack's own port (local).
 func (s *system) devQueues(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"endpoint": s.queues.endpoint,
+	_ = json.NewEncoder(w).Encode(map[string]any{"endpoint": s.queues.endpoint, "local": s.queues.broker != nil,
 		"workflow": s.queues.URL("workflow"), "notifications": s.queues.URL("notifications")})
 }
 

@@ -105,7 +105,7 @@ class Wire {
 
 // openPage opens the test page in a fresh browser context (its own
 // localStorage, like another browser profile) and records its WebSockets.
-async function openPage(t, { route } = {}) {
+async function openPage(t, { route, base = STACK_URL } = {}) {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await context.newPage();
@@ -114,7 +114,7 @@ async function openPage(t, { route } = {}) {
   t.after(() => assert.deepEqual(errors.map(String), [], "the page threw"));
   if (route) await page.route(route.url, route.handler);
   const wire = await Wire.attach(page);
-  const resp = await page.goto(STACK_URL + "/");
+  const resp = await page.goto(base + "/");
   assert.equal(resp.status(), 200, "GET /");
   await page.locator('#state[data-state="closed"]').waitFor({ timeout: WAIT });
   return { page, wire };
@@ -229,6 +229,16 @@ test("ping shows a pong with the same timestamp", { timeout: TEST_TIMEOUT }, asy
   assert.ok(ping, "a ping frame went out");
   assert.equal(typeof ping.timestamp, "number");
   assert.deepEqual(JSON.parse(await pong.textContent()), { type: "pong", timestamp: ping.timestamp });
+});
+
+test("Send sample works whatever name the page was opened under (localhost for 127.0.0.1)", { timeout: TEST_TIMEOUT }, async (t) => {
+  const base = STACK_URL.replace("127.0.0.1", "localhost");
+  assert.notEqual(base, STACK_URL, "the stack runs on 127.0.0.1");
+  const { page } = await openPage(t, { base });
+  await connect(page, "123");
+  await connected(page, "123");
+  const { outcome, text } = await sendSample(page, `bt-${RUN}-localhost`);
+  assert.equal(outcome, "completed", `outcome: ${text}`);
 });
 
 test("Send sample: the upload card shows steps 1-5 completed and the outcome completed", { timeout: TEST_TIMEOUT }, async (t) => {
