@@ -200,17 +200,23 @@ async function submitSample(ev) {
   const body = await r.json();
   body.transaction_id = $("transaction-id").value.trim();
   body.user_id = state.userId || $("user-id").value.trim();
-  // Sent the way upstream systems send: SendMessage in the AWS JSON protocol, to
-  // the stack's SQS endpoint (its own port, or the AWS API named by AWS_ENDPOINT_URL).
-  // On the stack's own port, whatever name the page was opened under.
+  // On the stack's own queues: sent the way upstream systems send, SendMessage
+  // in the AWS JSON protocol, to this origin (whatever name the page was opened
+  // under). On an AWS API (AWS_ENDPOINT_URL), which a browser cannot call
+  // unsigned: through the stack's /dev/send, which sends with the AWS SDK.
   const queues = await (await fetch("/dev/queues")).json();
-  const endpoint = queues.local ? location.origin : queues.endpoint;
-  const queueUrl = queues.local ? location.origin + new URL(queues.workflow).pathname : queues.workflow;
-  const res = await fetch(endpoint + "/", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage" },
-    body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
-  });
+  const message = JSON.stringify(body);
+  const res = queues.local
+    ? await fetch("/", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage" },
+        body: JSON.stringify({ QueueUrl: location.origin + new URL(queues.workflow).pathname, MessageBody: message }),
+      })
+    : await fetch("/dev/send", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ queue: "workflow", body: message }),
+      });
   const out = await res.json();
   $("submit-result").textContent = res.ok ? `queued as ${out.MessageId}` : `error: ${out.message}`;
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/awstest"
 )
 
 // chromiumPath is the Debian chromium the browser tests drive.
@@ -24,12 +26,29 @@ const webDir = "../../web"
 // against a freshly started local stack.
 func TestBrowserPage(t *testing.T) {
 	node := browserPrerequisites(t)
-	s := startStack(t)
+	runPageTests(t, node, startStack(t))
+}
 
+// TestBrowserPageOnAWSAPI: with the queues on an AWS API (moto_server), the
+// page's Send sample goes to that API (cross-origin, as moto allows) and
+// the upload completes.
+func TestBrowserPageOnAWSAPI(t *testing.T) {
+	node := browserPrerequisites(t)
+	s := startStack(t, "AWS_ENDPOINT_URL="+awstest.Endpoint(t), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=us-east-1", "RESOURCE_PREFIX="+awstest.UniqueName(t, "page")+"-")
+	runPageTests(t, node, s, "test/send.test.mjs")
+}
+
+// runPageTests runs the page's node tests (the files named, else every one
+// in web/test) against the stack s.
+func runPageTests(t *testing.T, node string, s *localStack, files ...string) {
 	// A guard against a hung browser; the node tests bound each wait themselves.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "test/")
+	if len(files) == 0 {
+		files = []string{"test/"}
+	}
+	cmd := exec.CommandContext(ctx, node, append([]string{"--test"}, files...)...)
 	cmd.Dir = webDir
 	cmd.Env = append(os.Environ(), "STACK_URL="+s.URL, "SCREENSHOT=/tmp/page.png")
 	cmd.WaitDelay = 10 * time.Second
@@ -53,7 +72,7 @@ func TestBrowserPage(t *testing.T) {
 	pw.Close()
 	wg.Wait()
 	if err != nil {
-		t.Fatalf("node --test test/ (in web/): %v\nstack logs:\n%s", err, s.logs)
+		t.Fatalf("node --test %s (in web/): %v\nstack logs:\n%s", strings.Join(files, " "), err, s.logs)
 	}
 }
 

@@ -245,6 +245,19 @@ func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
 		budgetTransferEndToEnd(t, s)
 		checkLocalTables(t, prefix)
 		checkLocalQueues(t, prefix)
+		// /dev/send refuses what it cannot send, with a reason.
+		for body, want := range map[string]int{`not json`: 400, `{"queue":"nope","body":"{}"}`: 400} {
+			r, err := http.Post(s.URL+"/dev/send", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var answer struct{ Message string }
+			_ = json.NewDecoder(r.Body).Decode(&answer)
+			r.Body.Close()
+			if r.StatusCode != want || answer.Message == "" {
+				t.Errorf("POST /dev/send %s: %d %q; want %d with a message", body, r.StatusCode, answer.Message, want)
+			}
+		}
 		// A client that sends to the stack's port is told where the queues are.
 		out, err := awsCLIAt(s.URL, "sqs", "send-message", "--queue-url", s.URL+"/000000000000/workflow", "--message-body", "{}")
 		if err == nil || !strings.Contains(out, "NonExistentQueue") || !strings.Contains(out, endpoint) {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/auth"
@@ -152,6 +153,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	mux.HandleFunc("GET /dev/token", s.devToken)
 	mux.HandleFunc("GET /dev/sample", devSample)
 	mux.HandleFunc("GET /dev/queues", s.devQueues)
+	mux.HandleFunc("POST /dev/send", s.devSend)
 	if cfg.LambdaEndpoint != "" {
 		mux.HandleFunc("GET /dev/sam-env.json", s.devSAMEnv)
 	}
@@ -344,6 +346,36 @@ func (s *system) devQueues(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"endpoint": s.queues.endpoint, "local": s.queues.broker != nil,
 		"workflow": s.queues.URL("workflow"), "notifications": s.queues.URL("notifications")})
+}
+
+// devSend sends the request's body ({"queue": "workflow" or
+// "notifications", "body": "..."}) to that queue with the stack's own SQS
+// client. The test page uses it when the queues are on an AWS API, which a
+// browser cannot call unsigned.
+func (s *system) devSend(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Queue, Body string }
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 512*1024)).Decode(&in); err != nil {
+		writeDevError(w, http.StatusBadRequest, "the body must be JSON: {\"queue\": \"workflow\", \"body\": \"...\"}")
+		return
+	}
+	if in.Queue != "workflow" && in.Queue != "notifications" {
+		writeDevError(w, http.StatusBadRequest, "queue must be workflow or notifications")
+		return
+	}
+	out, err := s.queues.client.SendMessage(r.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(s.queues.URL(in.Queue)), MessageBody: aws.String(in.Body)})
+	if err != nil {
+		s.log.Warn("dev send failed", "queue", in.Queue, "err", err)
+		writeDevError(w, http.StatusBadGateway, "SendMessage failed: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": aws.ToString(out.MessageId)})
+}
+
+func writeDevError(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": message})
 }
 
 // devSample serves a sample workflow message (kind=budget_transfer or
