@@ -3,7 +3,6 @@
 package main
 
 import (
-	"cmp"
 	"os"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	retention, err := time.ParseDuration(cmp.Or(os.Getenv("HISTORY_RETENTION"), history.DefaultRetention.String()))
+	retention, err := lambdaenv.Duration(os.Getenv, "HISTORY_RETENTION", history.DefaultRetention)
 	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
 	cfg, cfgErr := lambdaenv.AWSConfig(os.Getenv)
 	if err != nil || cfgErr != nil || endpoint == "" {

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -32,10 +31,10 @@ func main() {
 	wf := workflow.DefaultConfig()
 	wf.QueueURL = os.Getenv("WORKFLOW_QUEUE_URL")
 	wf.DataAccessSet, wf.AutoPostCriteriaID = os.Getenv("ORACLE_DATA_ACCESS_SET"), os.Getenv("ORACLE_AUTOPOST_CRITERIA_ID")
-	poll, pollErr := time.ParseDuration(cmp.Or(os.Getenv("ORACLE_POLL_INTERVAL"), wf.PollInterval.String()))
-	deadline, deadlineErr := time.ParseDuration(cmp.Or(os.Getenv("WORKFLOW_DEADLINE"), wf.Deadline.String()))
-	retention, retentionErr := time.ParseDuration(cmp.Or(os.Getenv("HISTORY_RETENTION"), history.DefaultRetention.String()))
-	wf.PollInterval, wf.Deadline = poll, deadline
+	var pollErr, deadlineErr error
+	wf.PollInterval, pollErr = lambdaenv.Duration(os.Getenv, "ORACLE_POLL_INTERVAL", wf.PollInterval)
+	wf.Deadline, deadlineErr = lambdaenv.Duration(os.Getenv, "WORKFLOW_DEADLINE", wf.Deadline)
+	retention, retentionErr := lambdaenv.Duration(os.Getenv, "HISTORY_RETENTION", history.DefaultRetention)
 	oc := oracle.Config{BaseURL: os.Getenv("ORACLE_BASE_URL"), Username: os.Getenv("ORACLE_USERNAME"), Password: os.Getenv("ORACLE_PASSWORD")}
 	var secretErr error
 	if arn := os.Getenv("ORACLE_SECRET_ARN"); arn != "" && awsErr == nil {
@@ -44,7 +43,8 @@ func main() {
 		oc.BaseURL, oc.Username, oc.Password = f["base_url"], f["username"], f["password"]
 	}
 	db, q := dynamodb.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)
-	api := notifier.NewManagementClient(awsCfg, os.Getenv("MANAGEMENT_ENDPOINT"))
+	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
+	api := notifier.NewManagementClient(awsCfg, endpoint)
 	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
 		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
 		notifier.Options{Logger: log, Retention: retention})
@@ -54,8 +54,8 @@ func main() {
 	}
 	engine, engineErr := workflow.NewEngine(workflow.NewDynamoStore(db, os.Getenv("WORKFLOWS_TABLE"), time.Now),
 		oracle.New(oc, nil), q, notify, wf, workflow.Options{Logger: log})
-	if err := errors.Join(awsErr, pollErr, deadlineErr, retentionErr, secretErr, engineErr); err != nil || oc.BaseURL == "" {
-		log.Error("bad configuration", "err", err, "oracle_base_url_set", oc.BaseURL != "")
+	if err := errors.Join(awsErr, pollErr, deadlineErr, retentionErr, secretErr, engineErr); err != nil || oc.BaseURL == "" || endpoint == "" {
+		log.Error("bad configuration", "err", err, "oracle_base_url_set", oc.BaseURL != "", "management_endpoint_set", endpoint != "")
 		os.Exit(1)
 	}
 	lambda.Start(workflow.NewWorker(engine, q, os.Getenv("WORKFLOW_DLQ_URL"), log).Handle)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 )
 
 // DevJWTSecret is the development default of JWT_SECRET. It exists only in
@@ -82,16 +84,10 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		{"MAX_CONNECTION_DURATION", 2 * time.Hour, &c.MaxDuration},
 	}
 	for _, d := range durations {
-		v := getenv(d.name)
-		if v == "" {
-			*d.dst = d.def
-			continue
+		var err error
+		if *d.dst, err = lambdaenv.Duration(getenv, d.name, d.def); err != nil {
+			errs = append(errs, err)
 		}
-		parsed, err := time.ParseDuration(v)
-		if err != nil || parsed < 0 {
-			errs = append(errs, fmt.Errorf("%s %q is not a duration such as 500ms or 10s", d.name, v))
-		}
-		*d.dst = parsed
 	}
 	if c.LambdaEndpoint != "" && c.AWSEndpoint == "" {
 		errs = append(errs, errors.New("LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL: the functions and the stack must share the tables and queues"))

@@ -29,6 +29,7 @@ func TestConfigFromEnv(t *testing.T) {
 			wantErr: "LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL"},
 		{name: "bad port", env: map[string]string{"LOCAL_PORT": "http"}, wantErr: "LOCAL_PORT"},
 		{name: "bad duration", env: map[string]string{"IDLE_TIMEOUT": "ten minutes"}, wantErr: "IDLE_TIMEOUT"},
+		{name: "negative duration", env: map[string]string{"MAX_CONNECTION_DURATION": "-1h"}, wantErr: "MAX_CONNECTION_DURATION"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,13 @@ func freePort(tb testing.TB) string {
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
+// onAWSAPI is the environment that puts the stack's tables and queues on
+// moto_server at endpoint, named with prefix.
+func onAWSAPI(endpoint, prefix string) []string {
+	return []string{"AWS_ENDPOINT_URL=" + endpoint, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_REGION=us-east-1", "RESOURCE_PREFIX=" + prefix}
+}
+
 // startStack runs the binary as a user would and waits until it serves.
 // It is stopped with SIGINT (Ctrl-C) at cleanup, and must exit cleanly.
 func startStack(tb testing.TB, env ...string) *localStack {
@@ -237,8 +244,7 @@ func TestEndToEndBudgetTransferWithAWSCLI(t *testing.T) {
 	t.Run("DynamoDB and SQS on moto_server", func(t *testing.T) {
 		endpoint := awstest.Endpoint(t)
 		prefix := awstest.UniqueName(t, "e2e") + "-"
-		s := startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local",
-			"AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "RESOURCE_PREFIX="+prefix)
+		s := startStack(t, onAWSAPI(endpoint, prefix)...)
 		if q := s.queues(t); q.Endpoint != endpoint || !strings.HasSuffix(q.Workflow, "/"+prefix+"workflow") {
 			t.Fatalf("/dev/queues = %+v; want the workflow queue %sworkflow on %s", q, prefix, endpoint)
 		}
@@ -401,10 +407,7 @@ func TestManagementAPIWithAWSCLI(t *testing.T) {
 		t.Fatalf("after delete-connection the client read %v; want a 1000 close", err)
 	}
 	// The connection is gone: the CLI reports GoneException.
-	cmd := exec.Command("aws", "apigatewaymanagementapi", "get-connection", "--connection-id", id,
-		"--endpoint-url", s.URL, "--region", "us-east-1")
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_PAGER=")
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "GoneException") {
+	if out, err := awsCLIAt(s.URL, "apigatewaymanagementapi", "get-connection", "--connection-id", id); err == nil || !strings.Contains(out, "GoneException") {
 		t.Fatalf("get-connection after delete: %v\n%s; want GoneException", err, out)
 	}
 }

@@ -35,8 +35,10 @@ type functions struct {
 	streams   []streamConsumer
 }
 
-// streamConsumer is a DynamoDB stream event-source mapping of the template.
+// streamConsumer is a DynamoDB stream event-source mapping of the template,
+// read through api.
 type streamConsumer struct {
+	api       localstream.StreamsAPI
 	function  string
 	streamARN string
 	handler   localstream.Handler
@@ -87,7 +89,7 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 			"DisconnectFunction": socket.NewDisconnect(conns, log).Handle,
 			"MessageFunction": socket.NewMessage(socket.MessageConfig{
 				Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
-				Posters: func(string) socket.Poster { return gonePoster{n} },
+				Posters: func(string) socket.Poster { return n },
 				Status:  workflow.NewService(stores.workflows).Status,
 			}).Handle,
 		},
@@ -100,8 +102,8 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 // start-lambda`), as API Gateway and Lambda's event-source mappings do:
 // the WebSocket routes, the queues' mappings, and the DynamoDB streams'
 // mappings, read from the tables the stack made on AWS_ENDPOINT_URL, which
-// the functions must use too.
-func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsCfg aws.Config) (functions, error) {
+// the functions must use too (db is that DynamoDB API's client).
+func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsCfg aws.Config, db *dynamodb.Client) (functions, error) {
 	api := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint) })
 	fns := functions{websocket: map[string]gateway.Handler{}, queue: map[string]localqueue.Handler{}}
 	for _, r := range tmpl.Routes() {
@@ -110,8 +112,7 @@ func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsC
 	for _, m := range tmpl.QueueMappings() {
 		fns.queue[m.Function] = invoke.Func[events.SQSEvent, events.SQSEventResponse](api, m.Function)
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
-	s.streamsAPI = dynamodbstreams.NewFromConfig(awsCfg)
+	streams := dynamodbstreams.NewFromConfig(awsCfg)
 	for _, f := range tmpl.Functions() {
 		for _, e := range f.Events {
 			if e.Type != "DynamoDB" {
@@ -130,7 +131,7 @@ func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsC
 				return functions{}, fmt.Errorf("table %s has no stream", aws.ToString(table.Table.TableName))
 			}
 			fns.streams = append(fns.streams, streamConsumer{
-				function: f.LogicalID, streamARN: arn,
+				api: streams, function: f.LogicalID, streamARN: arn,
 				handler: invoke.Func[events.DynamoDBEvent, events.DynamoDBEventResponse](api, f.LogicalID),
 				opts: localstream.Options{BatchSize: e.BatchSize, StartingPosition: e.StartingPosition,
 					MaximumRetryAttempts: e.MaximumRetryAttempts, MaximumRecordAge: e.MaximumRecordAge,

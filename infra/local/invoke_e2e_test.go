@@ -88,8 +88,7 @@ func TestEndToEndWithFunctionsBehindInvokeAPI(t *testing.T) {
 	endpoint := awstest.Endpoint(t)
 	prefix := awstest.UniqueName(t, "invoke") + "-"
 	sl := newStartLambda(t)
-	s := startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_REGION=us-east-1", "RESOURCE_PREFIX="+prefix, "LAMBDA_ENDPOINT="+sl.URL)
+	s := startStack(t, append(onAWSAPI(endpoint, prefix), "LAMBDA_ENDPOINT="+sl.URL)...)
 	s.waitOutput(t, "Lambda Invoke API at "+sl.URL) // the banner
 
 	// The functions get what `sam local start-lambda --env-vars` would give
@@ -171,10 +170,8 @@ func TestEndToEndWithFunctionsBehindInvokeAPI(t *testing.T) {
 // the client sees as API Gateway shows it (502 on $connect) and the stack
 // logs; the stack goes on serving.
 func TestInvokeAPIUnknownFunction(t *testing.T) {
-	endpoint := awstest.Endpoint(t)
 	sl := newStartLambda(t) // serves no function
-	s := startStack(t, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_REGION=us-east-1", "RESOURCE_PREFIX="+awstest.UniqueName(t, "nofn")+"-", "LAMBDA_ENDPOINT="+sl.URL)
+	s := startStack(t, append(onAWSAPI(awstest.Endpoint(t), awstest.UniqueName(t, "nofn")+"-"), "LAMBDA_ENDPOINT="+sl.URL)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, resp, err := websocket.Dial(ctx, "ws://127.0.0.1:"+s.Port+"/", &websocket.DialOptions{Subprotocols: []string{s.token(t, "123")}})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -28,23 +28,19 @@ import (
 	"github.com/finance/fbdi-notify/internal/auth/devtoken"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/gateway"
-	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/localqueue"
 	"github.com/finance/fbdi-notify/internal/localstream"
-	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
-	"github.com/finance/fbdi-notify/internal/socket"
 	"github.com/finance/fbdi-notify/internal/stack"
-	"github.com/finance/fbdi-notify/internal/workflow"
 	"github.com/finance/fbdi-notify/web"
 )
 
 // consumer is an event-source mapping of the template: a queue's function
-// and how the poller feeds it.
+// and how the poller feeds it (the template's batch size and maximum
+// concurrency; localqueue's defaults where it sets none).
 type consumer struct {
-	handler     localqueue.Handler
-	batchSize   int
-	concurrency int // concurrent invocations (ScalingConfig.MaximumConcurrency, else 4)
+	handler localqueue.Handler
+	opts    localqueue.SourceOptions
 }
 
 // system is the running system.
@@ -58,16 +54,14 @@ type system struct {
 	queues   *queues
 	// consumers maps a queue name to its event-source mapping.
 	consumers map[string]consumer
-	// streams are the DynamoDB stream mappings, read through streamsAPI,
-	// when the functions run behind the Lambda Invoke API.
-	streams    []streamConsumer
-	streamsAPI localstream.StreamsAPI
+	// streams are the DynamoDB stream mappings, when the functions run
+	// behind the Lambda Invoke API.
+	streams []streamConsumer
 	// functionValues are the variables' values for functions behind the
 	// Invoke API (GET /dev/sam-env.json).
 	functionValues map[string]string
 	tmpl           *stack.Template
 	oracleURL      string // where the worker's Oracle client points
-	simulated      bool
 }
 
 func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error) {
@@ -88,17 +82,19 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 
 	// With AWS_ENDPOINT_URL, tables and queues live on that AWS API.
 	var awsCfg aws.Config
+	var db *dynamodb.Client
 	if cfg.AWSEndpoint != "" {
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region),
 			awsconfig.WithBaseEndpoint(cfg.AWSEndpoint)); err != nil {
 			return fail(fmt.Errorf("aws config: %w", err))
 		}
+		db = dynamodb.NewFromConfig(awsCfg)
 	}
 	// Upstream intake: the template's queues, with their settings.
 	if s.queues, err = newQueues(ctx, cfg, tmpl, s.base, awsCfg); err != nil {
 		return fail(err)
 	}
-	stores, err := newStores(ctx, cfg, tmpl, awsCfg)
+	stores, err := newStores(ctx, cfg, tmpl, db)
 	if err != nil {
 		return fail(err)
 	}
@@ -107,7 +103,6 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	var oracleHandler http.Handler
 	s.oracleURL = cfg.OracleBaseURL
 	if s.oracleURL == "" {
-		s.simulated = true
 		sim := oraclesim.New(oraclesim.Options{Username: cfg.OracleUsername, Password: cfg.OraclePassword,
 			WaitFor: cfg.SimJobTime / 4, RunFor: cfg.SimJobTime, Logger: log})
 		oracleHandler = http.StripPrefix("/oracle", sim)
@@ -120,7 +115,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	if cfg.LambdaEndpoint == "" {
 		fns, err = s.inProcessFunctions(stores)
 	} else {
-		fns, err = s.remoteFunctions(ctx, tmpl, awsCfg)
+		fns, err = s.remoteFunctions(ctx, tmpl, awsCfg, db)
 		if err == nil {
 			s.functionValues, err = s.functionEnv(ctx, secretsmanager.NewFromConfig(awsCfg))
 		}
@@ -145,7 +140,8 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		if !ok {
 			return fail(fmt.Errorf("template maps %s to %s, which the local stack does not run", m.Queue, m.Function))
 		}
-		s.consumers[queueNames[m.Queue]] = consumer{handler: h, batchSize: m.BatchSize, concurrency: cmp.Or(m.MaximumConcurrency, 4)}
+		s.consumers[queueNames[m.Queue]] = consumer{handler: h,
+			opts: localqueue.SourceOptions{BatchSize: m.BatchSize, Concurrency: m.MaximumConcurrency, Logger: log}}
 	}
 
 	mux := http.NewServeMux()
@@ -186,8 +182,7 @@ func (s *system) run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opts := localqueue.SourceOptions{BatchSize: c.batchSize, Concurrency: c.concurrency, Logger: s.log}
-			if err := s.queues.Consume(consumeCtx, name, c.handler, opts); err != nil {
+			if err := s.queues.Consume(consumeCtx, name, c.handler, c.opts); err != nil {
 				s.log.Error("queue consumer stopped", "queue", name, "err", err)
 			}
 		}()
@@ -196,7 +191,7 @@ func (s *system) run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := localstream.Consume(consumeCtx, s.streamsAPI, c.streamARN, c.handler, c.opts); err != nil {
+			if err := localstream.Consume(consumeCtx, c.api, c.streamARN, c.handler, c.opts); err != nil {
 				s.log.Error("stream consumer stopped", "function", c.function, "err", err)
 			}
 		}()
@@ -226,7 +221,7 @@ func (s *system) run(ctx context.Context) error {
 func (s *system) printBanner(w io.Writer) {
 	ws := strings.Replace(s.base, "http://", "ws://", 1)
 	oracleNote := s.oracleURL + " (simulator)"
-	if !s.simulated {
+	if s.cfg.OracleBaseURL != "" {
 		oracleNote = "ORACLE_BASE_URL (set)"
 	}
 	functionsNote := "in this process"
@@ -267,18 +262,6 @@ func (s *system) devToken(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"token":%q,"user_id":%q}`+"\n", tok, user)
 }
 
-// gonePoster reports the notifier's gone connections as socket.ErrGone, as
-// functions/message does.
-type gonePoster struct{ n *notifier.Notifier }
-
-func (p gonePoster) PostTo(ctx context.Context, connectionID string, data []byte) error {
-	err := p.n.PostTo(ctx, connectionID, data)
-	if errors.Is(err, notifier.ErrGone) {
-		return fmt.Errorf("%w: %w", socket.ErrGone, err)
-	}
-	return err
-}
-
 // streamingStore emulates the connections table's DynamoDB stream: after a
 // successful Put it hands an INSERT record to onInsert, as the stream feeds
 // WelcomeFunction on AWS.
@@ -315,13 +298,6 @@ func streamRecord(c connection.Connection) events.DynamoDBEvent {
 			StreamViewType: "NEW_IMAGE",
 		},
 	}}}
-}
-
-// stores are the three stores of the system.
-type stores struct {
-	connections connection.Store
-	history     history.Store
-	workflows   workflow.Store
 }
 
 // serveSQS answers an SQS API request on the stack's port: the embedded

@@ -24,18 +24,25 @@ var localTables = map[string]string{
 	"WorkflowsTable":     "workflows",
 }
 
-// newStores returns the embedded stores, or DynamoDB stores on the API that
-// AWS_ENDPOINT_URL names, with the template's tables (keys, indexes, stream
-// and TTL, as CloudFormation makes them) created when missing.
-func newStores(ctx context.Context, cfg config, tmpl *stack.Template, awsCfg aws.Config) (stores, error) {
-	if cfg.AWSEndpoint == "" {
+// stores are the three stores of the system.
+type stores struct {
+	connections connection.Store
+	history     history.Store
+	workflows   workflow.Store
+}
+
+// newStores returns the embedded stores when db is nil, else DynamoDB stores
+// through db (the API that AWS_ENDPOINT_URL names), with the template's
+// tables (keys, indexes, stream and TTL, as CloudFormation makes them)
+// created when missing.
+func newStores(ctx context.Context, cfg config, tmpl *stack.Template, db *dynamodb.Client) (stores, error) {
+	if db == nil {
 		return stores{
 			connections: connection.NewMemoryStore(time.Now),
 			history:     history.NewMemoryStore(time.Now),
 			workflows:   workflow.NewMemoryStore(time.Now),
 		}, nil
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
 	for logicalID, suffix := range localTables {
 		spec, err := tmpl.Table(logicalID)
 		if err != nil {

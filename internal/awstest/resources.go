@@ -21,9 +21,9 @@ const cleanupTimeout = 30 * time.Second
 // from UniqueName. Any failure to set the table up fails tb; a failure to
 // delete it is only logged.
 //
-// The stores' TableInput functions leave TTL out, because DynamoDB sets it
-// with a separate UpdateTimeToLive call; Table makes that call, so the test
-// table matches the one template.yaml declares.
+// A CreateTableInput holds no TTL, because DynamoDB sets it with a separate
+// UpdateTimeToLive call; Table makes that call. TemplateTable makes a table
+// of template.yaml with it.
 func Table(tb testing.TB, client *dynamodb.Client, input *dynamodb.CreateTableInput, ttlAttribute string) string {
 	tb.Helper()
 	name := aws.ToString(input.TableName)

@@ -14,6 +14,12 @@ import (
 // ErrNotFound is returned by Get when no live connection has that ID.
 var ErrNotFound = errors.New("connection: not found")
 
+// ErrGone means API Gateway no longer knows the connection (the management
+// API answered 410), or does not know it yet: posts fail until $connect has
+// returned. The packages that post (notifier, socket) return errors matching
+// it, so that one sentinel serves every caller.
+var ErrGone = errors.New("connection: gone")
+
 // MaxAge is API Gateway's maximum WebSocket connection duration.
 const MaxAge = 2 * time.Hour
 

@@ -12,10 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// TTLAttribute is the connections table's TTL attribute: epoch seconds after
-// which DynamoDB deletes the row. template.yaml must name the same attribute.
-const TTLAttribute = attrExpiresAt
-
 // Attribute and index names of the connections table.
 const (
 	attrID          = "connectionId"
@@ -62,8 +58,8 @@ var (
 	_ dynamoAPI = (*dynamodb.Client)(nil)
 )
 
-// DynamoStore is a Store backed by the DynamoDB table that TableInput
-// describes. It is safe for concurrent use.
+// DynamoStore is a Store backed by the DynamoDB table that template.yaml
+// declares as ConnectionsTable (its tests run on that definition). It is safe for concurrent use.
 //
 // DynamoDB calls per method: Put one PutItem, Delete one DeleteItem, Get one
 // (strongly consistent) GetItem, ByUser one Query on the byUser index per 1 MB
@@ -84,36 +80,6 @@ func NewDynamoStore(client dynamoAPI, table string, now func() time.Time) *Dynam
 		now = time.Now
 	}
 	return &DynamoStore{client: client, table: table, now: now}
-}
-
-// TableInput describes the connections table that DynamoStore needs:
-// on-demand billing, partition key connectionId (S), global secondary index
-// byUser with partition key userId (S) projecting all attributes, and a stream
-// of new images (it feeds WelcomeFunction). TTL (TTLAttribute) is set
-// separately with UpdateTimeToLive.
-func TableInput(name string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrUserID), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrID), KeyType: types.KeyTypeHash},
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(indexByUser),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(attrUserID), KeyType: types.KeyTypeHash},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
-		StreamSpecification: &types.StreamSpecification{
-			StreamEnabled:  aws.Bool(true),
-			StreamViewType: types.StreamViewTypeNewImage,
-		},
-	}
 }
 
 // Put records c with one PutItem, replacing any row with the same ID. It

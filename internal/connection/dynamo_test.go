@@ -73,9 +73,9 @@ func TestDynamoStoreCalls(t *testing.T) {
 	})
 }
 
-// newTable creates a fresh connections table on moto_server from
-// connection.TableInput, with TTL on, deleted when the test ends.
+// newTable creates a fresh connections table on moto_server as template.yaml
+// declares it, TTL included, deleted when the test ends.
 func newTable(tb testing.TB, client *dynamodb.Client) string {
 	tb.Helper()
-	return awstest.Table(tb, client, connection.TableInput(awstest.UniqueName(tb, "connections")), connection.TTLAttribute)
+	return awstest.TemplateTable(tb, client, "ConnectionsTable")
 }

@@ -1,10 +1,9 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 )
 
@@ -41,7 +40,7 @@ func (g *Gateway) RoundTrip(req *http.Request) (resp *http.Response, err error) 
 	in.RemoteAddr = "127.0.0.1:0"
 	defer in.Body.Close() // a RoundTripper closes the request body, even on errors
 
-	rec := &recorder{header: http.Header{}}
+	rec := httptest.NewRecorder()
 	// A real server answers a handler's panic by dropping the connection;
 	// the caller sees an error either way.
 	defer func() {
@@ -51,62 +50,26 @@ func (g *Gateway) RoundTrip(req *http.Request) (resp *http.Response, err error) 
 		}
 	}()
 	g.serveManagement(rec, in, stage, id)
-	return rec.response(req), nil
+	return wireResponse(rec, req), nil
+}
+
+// wireResponse is rec's response as a client reads it from net/http's
+// server: header keys canonical (the management API spells
+// x-amzn-ErrorType as API Gateway does) and a Content-Length.
+func wireResponse(rec *httptest.ResponseRecorder, req *http.Request) *http.Response {
+	resp := rec.Result()
+	h := make(http.Header, len(resp.Header)+1)
+	for k, v := range resp.Header {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
+	if resp.StatusCode != http.StatusNoContent && h.Get("Content-Length") == "" {
+		h.Set("Content-Length", strconv.Itoa(rec.Body.Len()))
+	}
+	resp.Header = h
+	resp.ContentLength = int64(rec.Body.Len())
+	resp.Request = req
+	return resp
 }
 
 // Do is RoundTrip under the name the AWS SDK's HTTPClient interface uses.
 func (g *Gateway) Do(req *http.Request) (*http.Response, error) { return g.RoundTrip(req) }
-
-// recorder is the http.ResponseWriter of an in-process management call.
-type recorder struct {
-	header http.Header
-	sent   http.Header // the headers when the status was written, as read off the wire
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-		// As a client reads them off the wire: canonical keys (the
-		// management API sets x-amzn-ErrorType as API Gateway spells it).
-		r.sent = make(http.Header, len(r.header)+1)
-		for k, v := range r.header {
-			r.sent[http.CanonicalHeaderKey(k)] = v
-		}
-	}
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		if r.header.Get("Content-Type") == "" {
-			r.header.Set("Content-Type", http.DetectContentType(p))
-		}
-		r.WriteHeader(http.StatusOK)
-	}
-	return r.body.Write(p)
-}
-
-// response is what a client would read from net/http's server: the
-// status, the headers as they were when the status was written, a
-// Content-Length, and the body.
-func (r *recorder) response(req *http.Request) *http.Response {
-	r.WriteHeader(http.StatusOK)
-	h := r.sent
-	if r.status != http.StatusNoContent && h.Get("Content-Length") == "" {
-		h.Set("Content-Length", strconv.Itoa(r.body.Len()))
-	}
-	return &http.Response{
-		Status:        strconv.Itoa(r.status) + " " + http.StatusText(r.status),
-		StatusCode:    r.status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		Body:          io.NopCloser(bytes.NewReader(r.body.Bytes())),
-		ContentLength: int64(r.body.Len()),
-		Request:       req,
-	}
-}

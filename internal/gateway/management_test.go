@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,8 +230,9 @@ func TestManagementWireFormat(t *testing.T) {
 					t.Errorf("%s %s: %d, x-amzn-ErrorType %q, body %q; want %d, %q, %q",
 						tt.method, tt.path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body, tt.wantStatus, tt.wantType, tt.wantBody)
 				}
-				if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Amzn-RequestId") == "" {
-					t.Errorf("headers %v, want Content-Type application/json and x-amzn-RequestId", resp.Header)
+				if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Amzn-RequestId") == "" ||
+					resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+					t.Errorf("headers %v, want Content-Type application/json, x-amzn-RequestId and Content-Length %d", resp.Header, len(body))
 				}
 			})
 		}

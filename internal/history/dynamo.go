@@ -14,10 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// TTLAttribute is the notifications table's TTL attribute: epoch seconds after
-// which DynamoDB deletes the item. template.yaml must name the same attribute.
-const TTLAttribute = attrExpiresAt
-
 // Attribute and index names of the notifications table.
 const (
 	attrUserID    = "userId"
@@ -43,8 +39,8 @@ var (
 	_ dynamoAPI = (*dynamodb.Client)(nil)
 )
 
-// DynamoStore is a Store backed by the DynamoDB table that TableInput
-// describes. It is safe for concurrent use and never scans.
+// DynamoStore is a Store backed by the DynamoDB table that template.yaml
+// declares as NotificationsTable (its tests run on that definition). It is safe for concurrent use and never scans.
 //
 // DynamoDB calls per method: Add one conditional PutItem; After and Before one
 // strongly consistent Query (more only when expired items not yet removed by
@@ -67,39 +63,6 @@ func NewDynamoStore(client dynamoAPI, table string, now func() time.Time) *Dynam
 		now = time.Now
 	}
 	return &DynamoStore{client: client, table: table, now: now}
-}
-
-// TableInput describes the notifications table that DynamoStore needs:
-// on-demand billing, partition key userId (S), sort key id (S), and the sparse
-// global secondary index "unread" with partition key userId (S), sort key
-// unread (S) and projection INCLUDE [expiresAt]. Only unread items carry the
-// unread attribute, so the index holds exactly the unread items. TTL
-// (TTLAttribute) is set separately with UpdateTimeToLive.
-func TableInput(name string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrUserID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrUnread), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrUserID), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(attrID), KeyType: types.KeyTypeRange},
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(indexUnread),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(attrUserID), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(attrUnread), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{
-				ProjectionType:   types.ProjectionTypeInclude,
-				NonKeyAttributes: []string{attrExpiresAt},
-			},
-		}},
-	}
 }
 
 // Add stores item with one PutItem conditioned on the ID being new, so a

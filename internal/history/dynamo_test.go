@@ -154,9 +154,9 @@ func TestDynamoStoreManyUnread(t *testing.T) {
 	}
 }
 
-// newTable creates a fresh notifications table on moto_server from
-// history.TableInput, with TTL on, deleted when the test ends.
+// newTable creates a fresh notifications table on moto_server as
+// template.yaml declares it, TTL included, deleted when the test ends.
 func newTable(tb testing.TB, client *dynamodb.Client) string {
 	tb.Helper()
-	return awstest.Table(tb, client, history.TableInput(awstest.UniqueName(tb, "notifications")), history.TTLAttribute)
+	return awstest.TemplateTable(tb, client, "NotificationsTable")
 }

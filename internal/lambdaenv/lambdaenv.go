@@ -1,5 +1,6 @@
 // Package lambdaenv builds what every function's main needs from the Lambda
-// execution environment: its JSON logger and its AWS configuration.
+// execution environment: its JSON logger, its AWS configuration and its
+// durations.
 //
 // AWSConfig replaces config.LoadDefaultConfig on purpose. Lambda hands a
 // function its region and its execution role's credentials as environment
@@ -13,8 +14,10 @@ package lambdaenv
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -54,4 +57,19 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 		cfg.BaseEndpoint = aws.String(ep)
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// Duration returns the duration in the environment variable name, in Go's
+// syntax ("10s", "2h"), or def when the variable is unset or empty. A value
+// that does not parse, or is negative, is an error that names the variable.
+func Duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("lambdaenv: %s %q is not a duration such as 500ms or 10s", name, v)
+	}
+	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAWSConfig(t *testing.T) {
@@ -47,6 +48,37 @@ func TestAWSConfig(t *testing.T) {
 			creds, err := cfg.Credentials.Retrieve(context.Background())
 			if err != nil || creds.AccessKeyID != tt.env["AWS_ACCESS_KEY_ID"] || creds.SessionToken != tt.env["AWS_SESSION_TOKEN"] {
 				t.Fatalf("credentials = %+v, %v", creds, err)
+			}
+		})
+	}
+}
+
+func TestDuration(t *testing.T) {
+	const def = 10 * time.Second
+	tests := []struct {
+		name    string
+		value   string // of POLL; "" means unset
+		want    time.Duration
+		wantErr bool
+	}{
+		{name: "unset gives the default", want: def},
+		{name: "set", value: "1m30s", want: 90 * time.Second},
+		{name: "zero is a value, not unset", value: "0s", want: 0},
+		{name: "no unit", value: "10", wantErr: true},
+		{name: "not a duration", value: "soon", wantErr: true},
+		{name: "negative", value: "-5s", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Duration(func(k string) string { return map[string]string{"POLL": tt.value}[k] }, "POLL", def)
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "POLL") {
+					t.Fatalf("Duration() = %v, %v; want an error naming POLL", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Duration() = %v, %v; want %v", got, err, tt.want)
 			}
 		})
 	}

@@ -397,13 +397,8 @@ func newSandbox(tb testing.TB, tables ...string) *sandbox {
 		},
 	}
 	for _, id := range tables {
-		spec, err := template(tb).Table(id)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		name := awstest.UniqueName(tb, strings.ToLower(strings.TrimSuffix(id, "Table")))
-		s.tables[id] = awstest.Table(tb, s.db, spec.CreateTableInput(name), spec.TTLAttribute)
-		s.env[tableEnv[id]] = name
+		s.tables[id] = awstest.TemplateTable(tb, s.db, id)
+		s.env[tableEnv[id]] = s.tables[id]
 	}
 	return s
 }

@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/finance/fbdi-notify/internal/testkit"
 	"io"
 	"net"
 	"net/http"
@@ -33,6 +32,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // EnvRIE names the environment variable holding the path of aws-lambda-rie.

@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/localqueue"
+	"github.com/finance/fbdi-notify/internal/testkit"
 )
 
 // newServer starts a broker with queues "work" (DLQ "work-dlq" after 2
@@ -158,7 +160,9 @@ type recorder struct {
 	fail  map[string]bool
 	err   error
 	panic bool
-	got   chan events.SQSMessage
+	// unknown makes the response name a message that is not in the batch.
+	unknown bool
+	got     chan events.SQSMessage
 }
 
 func (r *recorder) handle(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -171,6 +175,9 @@ func (r *recorder) handle(_ context.Context, ev events.SQSEvent) (events.SQSEven
 		if r.fail[m.Body] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
+	}
+	if r.unknown {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: "not-in-the-batch"})
 	}
 	if r.panic {
 		panic("boom")
@@ -189,13 +196,18 @@ func next(t *testing.T, ch chan events.SQSMessage) events.SQSMessage {
 	return events.SQSMessage{}
 }
 
+// consume runs b.Consume on queue "work" until the test ends.
+func consume(tb testing.TB, b *localqueue.Broker, h localqueue.Handler, opts localqueue.SourceOptions) {
+	tb.Helper()
+	testkit.Background(tb, "Consume", 10*time.Second, func(ctx context.Context) error {
+		return b.Consume(ctx, "work", h, opts)
+	})
+}
+
 func TestConsumePartialFailureRetryAndDeadLetter(t *testing.T) {
 	b, _, _ := newServer(t, 50*time.Millisecond)
 	rec := &recorder{fail: map[string]bool{"bad": true}, got: make(chan events.SQSMessage, 100)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = b.Consume(ctx, "work", rec.handle, localqueue.SourceOptions{Concurrency: 1}); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	consume(t, b, rec.handle, localqueue.SourceOptions{Concurrency: 1})
 
 	if _, err := b.Send("work", "good", -1, nil); err != nil {
 		t.Fatal(err)
@@ -228,19 +240,17 @@ func TestConsumePartialFailureRetryAndDeadLetter(t *testing.T) {
 	}
 }
 
-func TestConsumeHandlerErrorAndPanicRetryWholeBatch(t *testing.T) {
+func TestConsumeFailedInvocationRetriesWholeBatch(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		err   error
-		panic bool
-	}{{"error", errors.New("down"), false}, {"panic", nil, true}} {
+		name    string
+		err     error
+		panic   bool
+		unknown bool
+	}{{"error", errors.New("down"), false, false}, {"panic", nil, true, false}, {"unknown item identifier", nil, false, true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			b, _, _ := newServer(t, 50*time.Millisecond)
-			rec := &recorder{got: make(chan events.SQSMessage, 100), err: tt.err, panic: tt.panic}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { _ = b.Consume(ctx, "work", rec.handle, localqueue.SourceOptions{Concurrency: 1}); close(done) }()
-			t.Cleanup(func() { cancel(); <-done })
+			rec := &recorder{got: make(chan events.SQSMessage, 100), err: tt.err, panic: tt.panic, unknown: tt.unknown}
+			consume(t, b, rec.handle, localqueue.SourceOptions{Concurrency: 1})
 			if _, err := b.Send("work", "m", -1, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -253,10 +263,8 @@ func TestConsumeHandlerErrorAndPanicRetryWholeBatch(t *testing.T) {
 }
 
 func TestDelayedMessageIsHeldBack(t *testing.T) {
-	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	b := localqueue.NewBroker(localqueue.Options{Now: clock})
+	clock := clocktest.New(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	b := localqueue.NewBroker(localqueue.Options{Now: clock.Now})
 	if err := b.CreateQueue(localqueue.QueueConfig{Name: "q"}); err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +274,7 @@ func TestDelayedMessageIsHeldBack(t *testing.T) {
 	if msgs, _ := b.Receive("q", 10, 0, 0, nil); len(msgs) != 0 {
 		t.Fatalf("delayed message received early: %+v", msgs)
 	}
-	mu.Lock()
-	now = now.Add(5 * time.Second)
-	mu.Unlock()
+	clock.Advance(5 * time.Second)
 	if msgs, _ := b.Receive("q", 10, 0, 0, nil); len(msgs) != 1 || msgs[0].Body != "later" {
 		t.Fatalf("after the delay got %+v; want the message", msgs)
 	}
@@ -298,16 +304,13 @@ func BenchmarkSendToHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	got := make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		_ = br.Consume(ctx, "q", func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	stop := testkit.Background(b, "Consume", 10*time.Second, func(ctx context.Context) error {
+		return br.Consume(ctx, "q", func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 			got <- struct{}{}
 			return events.SQSEventResponse{}, nil
 		}, localqueue.SourceOptions{Concurrency: 1, BatchSize: 1})
-		close(done)
-	}()
-	defer func() { cancel(); <-done }()
+	})
+	defer stop()
 	b.ResetTimer()
 	for range b.N {
 		if _, err := br.Send("q", "x", 0, nil); err != nil {

@@ -2,6 +2,7 @@ package localqueue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -22,6 +23,22 @@ type SourceOptions struct {
 	Logger      *slog.Logger
 }
 
+// longPoll is how long a poller waits for a message, as Lambda's does.
+const longPoll = 20 * time.Second
+
+// receiveRetry is how long a poller waits after a failed receive.
+const receiveRetry = time.Second
+
+// source is the queue side of an event-source mapping: a queue of the
+// embedded Broker (Consume) or of an SQS API (PollSQS).
+type source interface {
+	// receive waits up to wait for up to max messages and returns them as
+	// the records of Lambda's event.
+	receive(ctx context.Context, max int, wait time.Duration) ([]events.SQSMessage, error)
+	// delete removes handled records from the queue.
+	delete(ctx context.Context, recs []events.SQSMessage) error
+}
+
 // Consume runs an event-source mapping from the named queue to h until ctx
 // ends, as Lambda's SQS poller does: it receives batches, invokes h, deletes
 // the messages that succeeded and leaves the others (all of them when h
@@ -30,9 +47,45 @@ type SourceOptions struct {
 // (ReportBatchItemFailures); an item identifier that is not in the batch
 // fails the whole batch, as on AWS.
 func (b *Broker) Consume(ctx context.Context, name string, h Handler, opts SourceOptions) error {
-	if !b.exists(name) {
+	b.mu.Lock()
+	q, ok := b.queues[name]
+	if ok && opts.Timeout <= 0 {
+		opts.Timeout = q.cfg.VisibilityTimeout
+	}
+	b.mu.Unlock()
+	if !ok {
 		return fmt.Errorf("localqueue: consume %s: %w", name, ErrNoQueue)
 	}
+	runMapping(ctx, brokerSource{b: b, name: name}, name, h, opts)
+	return nil
+}
+
+// brokerSource is a queue of the embedded Broker.
+type brokerSource struct {
+	b    *Broker
+	name string
+}
+
+func (s brokerSource) receive(ctx context.Context, max int, wait time.Duration) ([]events.SQSMessage, error) {
+	msgs, err := s.b.Receive(s.name, max, 0, wait, ctx.Done())
+	if err != nil || len(msgs) == 0 {
+		return nil, err
+	}
+	return s.b.Event(s.name, msgs).Records, nil
+}
+
+func (s brokerSource) delete(_ context.Context, recs []events.SQSMessage) error {
+	var errs []error
+	for _, r := range recs {
+		errs = append(errs, s.b.Delete(s.name, r.ReceiptHandle))
+	}
+	return errors.Join(errs...)
+}
+
+// runMapping runs opts.Concurrency pollers of src until ctx ends, each
+// receiving a batch, invoking h and deleting what succeeded. queue names src
+// in logs.
+func runMapping(ctx context.Context, src source, queue string, h Handler, opts SourceOptions) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 10
 	}
@@ -44,44 +97,39 @@ func (b *Broker) Consume(ctx context.Context, name string, h Handler, opts Sourc
 	}
 	var wg sync.WaitGroup
 	for range opts.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b.poll(ctx, name, h, opts)
-		}()
+		wg.Go(func() { poll(ctx, src, queue, h, opts) })
 	}
 	wg.Wait()
-	return nil
 }
 
-func (b *Broker) poll(ctx context.Context, name string, h Handler, opts SourceOptions) {
+func poll(ctx context.Context, src source, queue string, h Handler, opts SourceOptions) {
 	for ctx.Err() == nil {
-		msgs, err := b.Receive(name, opts.BatchSize, 0, 20*time.Second, ctx.Done())
+		recs, err := src.receive(ctx, opts.BatchSize, longPoll)
 		if err != nil {
-			opts.Logger.Error("receive failed", "queue", name, "err", err)
-			return
-		}
-		if len(msgs) == 0 {
+			if ctx.Err() != nil {
+				return
+			}
+			opts.Logger.Error("receive failed; retrying", "queue", queue, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(receiveRetry):
+			}
 			continue
 		}
-		if opts.Window > 0 && len(msgs) < opts.BatchSize {
-			more, _ := b.Receive(name, opts.BatchSize-len(msgs), 0, opts.Window, ctx.Done())
-			msgs = append(msgs, more...)
+		if len(recs) == 0 {
+			continue
 		}
-		b.invoke(ctx, name, h, msgs, opts)
+		if opts.Window > 0 && len(recs) < opts.BatchSize {
+			more, _ := src.receive(ctx, opts.BatchSize-len(recs), opts.Window)
+			recs = append(recs, more...)
+		}
+		invoke(ctx, src, queue, h, events.SQSEvent{Records: recs}, opts)
 	}
 }
 
-// invoke runs h on one batch and settles its messages.
-func (b *Broker) invoke(ctx context.Context, name string, h Handler, msgs []Message, opts SourceOptions) {
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		b.mu.Lock()
-		timeout = b.queues[name].cfg.VisibilityTimeout
-		b.mu.Unlock()
-	}
-	ev := b.Event(name, msgs)
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+// invoke runs h on one batch and deletes the records that succeeded.
+func invoke(ctx context.Context, src source, queue string, h Handler, ev events.SQSEvent, opts SourceOptions) {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
 	resp, err := safeInvoke(ictx, h, ev)
 	cancel()
 	var failed map[string]bool
@@ -89,16 +137,25 @@ func (b *Broker) invoke(ctx context.Context, name string, h Handler, msgs []Mess
 		failed, err = failedItems(ev, resp)
 	}
 	if err != nil {
-		opts.Logger.Warn("invocation failed; batch returns to the queue", "queue", name, "messages", len(msgs), "err", err)
+		opts.Logger.Warn("invocation failed; batch returns to the queue", "queue", queue, "messages", len(ev.Records), "err", err)
 		return
 	}
-	for _, m := range msgs {
-		if failed[m.ID] {
-			opts.Logger.Info("message failed; it returns after the visibility timeout", "queue", name, "message_id", m.ID,
-				"receive_count", m.ReceiveCount)
+	done := make([]events.SQSMessage, 0, len(ev.Records))
+	for _, r := range ev.Records {
+		if failed[r.MessageId] {
+			opts.Logger.Info("message failed; it returns after the visibility timeout", "queue", queue, "message_id", r.MessageId,
+				"receive_count", r.Attributes["ApproximateReceiveCount"])
 			continue
 		}
-		_ = b.Delete(name, m.ReceiptHandle)
+		done = append(done, r)
+	}
+	if len(done) == 0 {
+		return
+	}
+	// A message whose delete fails comes back and is handled again, as on
+	// Lambda: the handlers are idempotent.
+	if err := src.delete(context.WithoutCancel(ctx), done); err != nil {
+		opts.Logger.Warn("delete failed; messages will be handled again", "queue", queue, "messages", len(done), "err", err)
 	}
 }
 

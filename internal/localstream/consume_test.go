@@ -216,6 +216,33 @@ func TestRecoversFromGetRecordsErrors(t *testing.T) {
 	}
 }
 
+// TestReadsOnFromTrimHorizonWhenCheckpointTrimmed: when the records after
+// the checkpoint are trimmed by the time the reader needs a new iterator,
+// it goes on from the trim horizon instead of asking for the checkpoint
+// again.
+func TestReadsOnFromTrimHorizonWhenCheckpointTrimmed(t *testing.T) {
+	fake := &fakeStream{}
+	fake.addShard("s", "", false)
+	fake.put("s", time.Now(), "a", "b", "c")
+	failed := false
+	fake.getRecordsErr = func(shard string, pos int) error {
+		if pos == 1 && !failed {
+			failed = true
+			fake.shard(shard).trimmed = 2 // a and b are gone
+			return &types.ExpiredIteratorException{Message: aws.String("Iterator expired")}
+		}
+		return nil
+	}
+	rec := newRecorder(succeed)
+	consume(t, fake, fakeARN, rec.handle, localstream.Options{StartingPosition: localstream.TrimHorizon, BatchSize: 1})
+	if got := []string{rec.nextIDs(t), rec.nextIDs(t)}; !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("batches %q, want a then c (b was trimmed)", got)
+	}
+	if calls := fake.calls(); !slices.Contains(calls, "GetShardIterator s AFTER_SEQUENCE_NUMBER") {
+		t.Errorf("no iterator asked after the checkpoint: calls %q", calls)
+	}
+}
+
 // TestInvocationTimeout: a handler still running at the timeout counts as
 // failed and the batch is retried; its context ends at the timeout.
 func TestInvocationTimeout(t *testing.T) {

@@ -26,7 +26,7 @@ type fakeStream struct {
 	seq    int
 	log    []string // the calls, as "GetShardIterator shard TYPE" and "GetRecords shard n [end]"
 	// getRecordsErr, if set, may fail a GetRecords call on shard at
-	// position pos (an index into its records).
+	// position pos (an index into its records). It is called with mu held.
 	getRecordsErr func(shard string, pos int) error
 }
 
@@ -35,6 +35,7 @@ type fakeShard struct {
 	records    []types.Record
 	closed     bool
 	hidden     bool // not described yet
+	trimmed    int  // records before this index are past the retention period
 }
 
 // addShard adds an open shard; hidden ones are not described until shown.
@@ -144,6 +145,7 @@ func (f *fakeStream) GetShardIterator(_ context.Context, in *dynamodbstreams.Get
 	pos := 0
 	switch in.ShardIteratorType {
 	case types.ShardIteratorTypeTrimHorizon:
+		pos = s.trimmed
 	case types.ShardIteratorTypeLatest:
 		pos = len(s.records)
 	case types.ShardIteratorTypeAtSequenceNumber, types.ShardIteratorTypeAfterSequenceNumber:
@@ -155,6 +157,9 @@ func (f *fakeStream) GetShardIterator(_ context.Context, in *dynamodbstreams.Get
 		}
 		if pos < 0 {
 			return nil, fmt.Errorf("fake: no record %s in %s", aws.ToString(in.SequenceNumber), id)
+		}
+		if pos < s.trimmed {
+			return nil, &types.TrimmedDataAccessException{Message: aws.String("record " + aws.ToString(in.SequenceNumber) + " is trimmed")}
 		}
 		if in.ShardIteratorType == types.ShardIteratorTypeAfterSequenceNumber {
 			pos++

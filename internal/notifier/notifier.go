@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
 	"github.com/aws/smithy-go"
+	smithytime "github.com/aws/smithy-go/time"
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
@@ -51,9 +52,9 @@ const (
 
 // Errors callers branch on. Errors returned by this package wrap them.
 var (
-	// ErrGone means API Gateway no longer knows the connection (HTTP 410),
-	// or does not know it yet: posts fail until $connect has returned.
-	ErrGone = errors.New("notifier: connection gone")
+	// ErrGone is connection.ErrGone: API Gateway no longer knows the
+	// connection (HTTP 410), or does not know it yet.
+	ErrGone = connection.ErrGone
 	// ErrTooLarge means the notification exceeds MaxPayload. Notify returns it
 	// before writing anything; a post API Gateway refuses with 413 wraps it too.
 	ErrTooLarge = errors.New("notifier: payload too large")
@@ -88,7 +89,8 @@ type Options struct {
 	ConnectGrace time.Duration
 
 	// Sleep waits d or until ctx ends, returning ctx's error then.
-	// Default: a timer. Tests replace it to run without waiting.
+	// Default: smithy-go's time.SleepWithContext. Tests replace it to run
+	// without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -145,7 +147,7 @@ func New(conns connection.Store, hist history.Store, post Poster, opts Options) 
 		n.connectGrace = DefaultConnectGrace
 	}
 	if n.sleep == nil {
-		n.sleep = sleep
+		n.sleep = smithytime.SleepWithContext
 	}
 	return n
 }
@@ -358,15 +360,4 @@ func isThrottled(err error) bool {
 	}
 	var status interface{ HTTPStatusCode() int }
 	return errors.As(err, &status) && status.HTTPStatusCode() == http.StatusTooManyRequests
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -17,30 +17,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/finance/fbdi-notify/internal/deadletter"
 	"github.com/finance/fbdi-notify/internal/notification"
-)
-
-// Message attributes of a message the QueueHandler moves to the dead-letter queue.
-const (
-	AttrFailureReason   = "failure_reason"    // why the message was refused, for an operator
-	AttrSourceMessageID = "source_message_id" // the SQS message ID it had on the notification queue
 )
 
 // maxUserIDLen bounds a user ID; DynamoDB allows 2048 bytes in a partition key.
 const maxUserIDLen = 256
 
-// maxReasonLen bounds the failure_reason attribute.
-const maxReasonLen = 1024
-
 // sender is the part of the SQS client (*sqs.Client) the QueueHandler uses.
-type sender interface {
-	SendMessage(ctx context.Context, params *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
+type sender = deadletter.Sender
 
 // QueueHandler handles batches from the notification SQS queue (SPEC section 4).
 // It is safe for concurrent use.
@@ -113,25 +100,9 @@ func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.
 // deadLetter sends msg to the dead-letter queue with reason. It returns an
 // error only when the message could not be kept there.
 func (h *QueueHandler) deadLetter(ctx context.Context, log *slog.Logger, msg events.SQSMessage, reason string) error {
-	reason = truncate(reason, maxReasonLen)
-	if h.dlqURL == "" {
-		log.ErrorContext(ctx, "malformed message; no dead-letter queue configured, leaving it to the redrive policy", "reason", reason)
-		return errors.New("notifier: no dead-letter queue")
-	}
-	source := msg.MessageId
-	if source == "" {
-		source = "unknown"
-	}
-	_, err := h.sqs.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(h.dlqURL),
-		MessageBody: aws.String(msg.Body),
-		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			AttrFailureReason:   {DataType: aws.String("String"), StringValue: aws.String(reason)},
-			AttrSourceMessageID: {DataType: aws.String("String"), StringValue: aws.String(source)},
-		},
-	})
-	if err != nil {
-		log.ErrorContext(ctx, "dead-letter send failed; message will be retried", "reason", reason, "error", err)
+	reason = deadletter.Truncate(reason, deadletter.MaxReason)
+	if err := deadletter.Send(ctx, h.sqs, h.dlqURL, msg, reason); err != nil {
+		log.ErrorContext(ctx, "malformed message not dead-lettered; leaving it to the retries and the redrive policy", "reason", reason, "error", err)
 		return fmt.Errorf("notifier: dead-letter %s: %w", msg.MessageId, err)
 	}
 	log.WarnContext(ctx, "malformed message moved to dead-letter queue", "reason", reason)

@@ -45,7 +45,6 @@ const resourcePath = "/fscmRestApi/resources/11.13.18.05/erpintegrations"
 const (
 	OpUploadFileToUCM        = "uploadFileToUCM"
 	OpSubmitESSJobRequest    = "submitESSJobRequest"
-	OpImportBulkData         = "importBulkData"
 	FinderJobStatus          = "ESSJobStatusRF"
 	FinderExecutionDetails   = "ESSExecutionDetailsRF"
 	FinderJobExecutionDetail = "ESSJobExecutionDetailsRF"
@@ -164,36 +163,6 @@ func (c *Client) SubmitESSJob(ctx context.Context, j Job) (requestID string, err
 		JobDefName     string `json:"JobDefName"`
 		ESSParameters  string `json:"ESSParameters"`
 	}{op, j.Package, j.Definition, j.ESSParameters()}
-	return c.submit(ctx, op, j.Definition, body)
-}
-
-// ImportBulkData uploads d and submits the load job for j in one call
-// (importBulkData): Oracle runs the Interface Loader and then j as its child.
-// It returns the request ID of the load job; ChildJobs on it finds j's run.
-// jobOptions is Oracle's JobOptions string, e.g.
-// "InterfaceDetails=51,ImportOption=Y,PurgeOption=N,ExtractFileType=ALL"; it
-// may be empty. Errors are as for SubmitESSJob.
-func (c *Client) ImportBulkData(ctx context.Context, d Document, j Job, jobOptions string) (requestID string, err error) {
-	const op = OpImportBulkData
-	if d.FileName == "" || d.Account == "" || len(d.Content) == 0 {
-		return "", permanent(op, "document needs content, a file name and an account", nil)
-	}
-	if j.Package == "" || j.Definition == "" {
-		return "", permanent(op, "job needs a package and a definition", nil)
-	}
-	body := struct {
-		OperationName    string `json:"OperationName"`
-		DocumentContent  string `json:"DocumentContent"`
-		ContentType      string `json:"ContentType"`
-		FileName         string `json:"FileName"`
-		DocumentAccount  string `json:"DocumentAccount"`
-		JobName          string `json:"JobName"`
-		ParameterList    string `json:"ParameterList"`
-		CallbackURL      string `json:"CallbackURL"`
-		NotificationCode string `json:"NotificationCode"`
-		JobOptions       string `json:"JobOptions,omitempty"`
-	}{op, base64.StdEncoding.EncodeToString(d.Content), "zip", d.FileName, d.Account,
-		j.jobName(), j.ESSParameters(), "#NULL", "10", jobOptions}
 	return c.submit(ctx, op, j.Definition, body)
 }
 

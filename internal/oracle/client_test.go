@@ -41,6 +41,18 @@ func reply(status int, body string) http.HandlerFunc {
 	}
 }
 
+// serveQuery is serve with reply(status, body); the returned pointer holds
+// the raw query of the last request.
+func serveQuery(tb testing.TB, status int, body string) (*oracle.Client, *string) {
+	tb.Helper()
+	query := new(string)
+	c := serve(tb, func(w http.ResponseWriter, r *http.Request) {
+		*query = r.URL.RawQuery
+		reply(status, body)(w, r)
+	})
+	return c, query
+}
+
 func testdata(tb testing.TB, name string) string {
 	tb.Helper()
 	b, err := os.ReadFile("testdata/" + name)
@@ -214,29 +226,6 @@ func TestSubmitESSJob(t *testing.T) {
 	}
 }
 
-func TestImportBulkDataRequest(t *testing.T) {
-	var body map[string]any
-	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		w.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(w, `{"ReqstId":"900"}`)
-	})
-	id, err := c.ImportBulkData(context.Background(),
-		oracle.Document{Content: []byte("z"), FileName: "f.zip", Account: "fin$/budgetaryControl$/import$"},
-		oracle.Job{Package: "/p/", Definition: "BudgetImport", Params: []string{"A", ""}}, "InterfaceDetails=51")
-	if err != nil || id != "900" {
-		t.Fatalf("got %q, %v", id, err)
-	}
-	want := map[string]any{"OperationName": "importBulkData", "JobName": "/p/,BudgetImport", "ParameterList": "A,#NULL",
-		"CallbackURL": "#NULL", "NotificationCode": "10", "JobOptions": "InterfaceDetails=51", "ContentType": "zip",
-		"DocumentContent": base64.StdEncoding.EncodeToString([]byte("z"))}
-	for k, v := range want {
-		if body[k] != v {
-			t.Errorf("body[%s] = %v, want %v", k, body[k], v)
-		}
-	}
-}
-
 func TestJobStatus(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -259,14 +248,10 @@ func TestJobStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var query string
-			c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-				query = r.URL.RawQuery
-				reply(tt.status, tt.body)(w, r)
-			})
+			c, query := serveQuery(t, tt.status, tt.body)
 			st, err := c.JobStatus(context.Background(), "14557")
-			if query != "finder=ESSJobStatusRF;requestId=14557" {
-				t.Errorf("query %q", query)
+			if *query != "finder=ESSJobStatusRF;requestId=14557" {
+				t.Errorf("query %q", *query)
 			}
 			if tt.kind == 0 {
 				if err != nil || st != tt.want {
@@ -318,14 +303,10 @@ func TestChildJobs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var query string
-			c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-				query = r.URL.RawQuery
-				reply(200, tt.body)(w, r)
-			})
+			c, query := serveQuery(t, 200, tt.body)
 			jobs, err := c.ChildJobs(context.Background(), "14557")
-			if query != "finder=ESSExecutionDetailsRF;requestId=14557" {
-				t.Errorf("query %q", query)
+			if *query != "finder=ESSExecutionDetailsRF;requestId=14557" {
+				t.Errorf("query %q", *query)
 			}
 			if tt.kind != 0 {
 				checkErr(t, err, oracle.FinderExecutionDetails, tt.kind, tt.sentinel)
@@ -373,14 +354,10 @@ func TestJobLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var query string
-			c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-				query = r.URL.RawQuery
-				reply(200, tt.body)(w, r)
-			})
+			c, query := serveQuery(t, 200, tt.body)
 			text, err := c.JobLog(context.Background(), "14557")
-			if query != "finder=ESSJobExecutionDetailsRF;requestId=14557,fileType=ALL" {
-				t.Errorf("query %q", query)
+			if *query != "finder=ESSJobExecutionDetailsRF;requestId=14557,fileType=ALL" {
+				t.Errorf("query %q", *query)
 			}
 			if tt.kind != 0 {
 				checkErr(t, err, oracle.FinderJobExecutionDetail, tt.kind, tt.sentinel)

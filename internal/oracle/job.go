@@ -32,8 +32,3 @@ func (j Job) ESSParameters() string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// jobName returns the importBulkData JobName: "package,definition".
-func (j Job) jobName() string {
-	return j.Package + "," + j.Definition
-}

@@ -1,7 +1,6 @@
 package socket_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/finance/fbdi-notify/internal/auth"
@@ -27,8 +24,8 @@ func TestWithDynamoDB(t *testing.T) {
 	client := awstest.DynamoDB(t)
 	ctx := awstest.Context(t)
 	clock := func() time.Time { return t0 }
-	conns := connection.NewDynamoStore(client, createTable(t, client, "connections", connection.TableInput), clock)
-	hist := history.NewDynamoStore(client, createTable(t, client, "notifications", history.TableInput), clock)
+	conns := connection.NewDynamoStore(client, awstest.TemplateTable(t, client, "ConnectionsTable"), clock)
+	hist := history.NewDynamoStore(client, awstest.TemplateTable(t, client, "NotificationsTable"), clock)
 
 	verifier, err := auth.NewVerifier(testSecret, auth.DefaultLeeway, clock)
 	if err != nil {
@@ -101,23 +98,4 @@ func TestWithDynamoDB(t *testing.T) {
 	if resp, _ := message.Handle(ctx, req); !strings.Contains(resp.Body, `"code":"unauthorized"`) {
 		t.Fatalf("history after disconnect: %s; want unauthorized", resp.Body)
 	}
-}
-
-// createTable creates a table on moto_server from the store's TableInput and
-// deletes it when the test ends.
-func createTable(tb testing.TB, client *dynamodb.Client, prefix string, input func(string) *dynamodb.CreateTableInput) string {
-	tb.Helper()
-	ctx := awstest.Context(tb)
-	name := awstest.UniqueName(tb, prefix)
-	if _, err := client.CreateTable(ctx, input(name)); err != nil {
-		tb.Fatalf("create table %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			tb.Logf("delete table %s: %v", name, err)
-		}
-	})
-	return name
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,31 +113,32 @@ func (f *fakeConns) writes() int {
 	return len(f.puts) + len(f.deletes)
 }
 
-// fakeHistory is a history.Store in memory that behaves as the contract
-// says, records which users were asked for, and can be made to fail.
+// fakeHistory is a history.MemoryStore, whose clock is t0, that records
+// which users and limits it is asked for and can be made to fail.
 type fakeHistory struct {
-	mu     sync.Mutex
-	items  map[string][]history.Item // by user, ascending ID
-	users  []string                  // every userID passed in, in order
-	limits []int                     // every limit passed in
-	err    error                     // when set, every method fails with it
+	*history.MemoryStore
+	users  []string // every userID passed in, in order
+	limits []int    // every limit passed in
+	err    error    // when set, every method fails with it
 }
 
-func newFakeHistory() *fakeHistory { return &fakeHistory{items: map[string][]history.Item{}} }
+func newFakeHistory() *fakeHistory {
+	return &fakeHistory{MemoryStore: history.NewMemoryStore(func() time.Time { return t0 })}
+}
 
-// add stores count notifications for userID, the first `read` of them read,
-// and returns their IDs, oldest first.
+// add stores count notifications for userID, one a second from `from`, the
+// first `read` of them read, and returns their IDs, oldest first.
 func (f *fakeHistory) add(userID string, count, read int, from time.Time) []string {
 	var ids []string
 	for i := range count {
 		n := notification.General("note", map[string]any{"n": float64(i)})
 		n.Stamp(from.Add(time.Duration(i) * time.Second))
-		f.items[userID] = append(f.items[userID], history.Item{UserID: userID, Notification: n, Read: i < read})
+		item := history.Item{UserID: userID, Notification: n, Read: i < read, ExpiresAt: from.Add(history.DefaultRetention)}
+		if err := f.MemoryStore.Add(context.Background(), item); err != nil {
+			panic(err)
+		}
 		ids = append(ids, n.ID)
 	}
-	slices.SortFunc(f.items[userID], func(a, b history.Item) int {
-		return strings.Compare(a.Notification.ID, b.Notification.ID)
-	})
 	return ids
 }
 
@@ -151,98 +150,48 @@ func (f *fakeHistory) called(userID string, limit int) error {
 	return f.err
 }
 
-func (f *fakeHistory) Add(_ context.Context, item history.Item) error {
+func (f *fakeHistory) Add(context.Context, history.Item) error {
 	return errors.New("fakeHistory: Add is not used by socket")
 }
 
-func (f *fakeHistory) After(_ context.Context, userID, afterID string, limit int) ([]history.Item, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeHistory) After(ctx context.Context, userID, afterID string, limit int) ([]history.Item, bool, error) {
 	if err := f.called(userID, limit); err != nil {
 		return nil, false, err
 	}
-	var out []history.Item
-	for _, it := range f.items[userID] {
-		if afterID == "" || it.Notification.ID > afterID {
-			out = append(out, it)
-		}
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return f.MemoryStore.After(ctx, userID, afterID, limit)
 }
 
-func (f *fakeHistory) Before(_ context.Context, userID, beforeID string, limit int) ([]history.Item, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeHistory) Before(ctx context.Context, userID, beforeID string, limit int) ([]history.Item, bool, error) {
 	if err := f.called(userID, limit); err != nil {
 		return nil, false, err
 	}
-	var out []history.Item
-	all := f.items[userID]
-	for i := len(all) - 1; i >= 0; i-- {
-		if beforeID == "" || all[i].Notification.ID < beforeID {
-			out = append(out, all[i])
-		}
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return f.MemoryStore.Before(ctx, userID, beforeID, limit)
 }
 
-func (f *fakeHistory) MarkRead(_ context.Context, userID string, ids []string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeHistory) MarkRead(ctx context.Context, userID string, ids []string) error {
 	if err := f.called(userID, 0); err != nil {
 		return err
 	}
-	for i, it := range f.items[userID] {
-		if slices.Contains(ids, it.Notification.ID) {
-			f.items[userID][i].Read = true
-		}
-	}
-	return nil
+	return f.MemoryStore.MarkRead(ctx, userID, ids)
 }
 
-func (f *fakeHistory) MarkAllRead(_ context.Context, userID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeHistory) MarkAllRead(ctx context.Context, userID string) error {
 	if err := f.called(userID, 0); err != nil {
 		return err
 	}
-	for i := range f.items[userID] {
-		f.items[userID][i].Read = true
-	}
-	return nil
+	return f.MemoryStore.MarkAllRead(ctx, userID)
 }
 
-func (f *fakeHistory) UnreadCount(_ context.Context, userID string) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeHistory) UnreadCount(ctx context.Context, userID string) (int, error) {
 	if err := f.called(userID, 0); err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, it := range f.items[userID] {
-		if !it.Read {
-			n++
-		}
-	}
-	return n, nil
+	return f.MemoryStore.UnreadCount(ctx, userID)
 }
 
 // unread counts userID's unread items without recording a call or failing.
 func (f *fakeHistory) unread(userID string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, it := range f.items[userID] {
-		if !it.Read {
-			n++
-		}
-	}
+	n, _ := f.MemoryStore.UnreadCount(context.Background(), userID)
 	return n
 }
 

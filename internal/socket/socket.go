@@ -13,17 +13,19 @@ package socket
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/finance/fbdi-notify/internal/connection"
 )
 
 // ErrGone is the error a Poster returns, or wraps, when the connection it
-// posts to no longer exists.
-var ErrGone = errors.New("socket: connection gone")
+// posts to no longer exists: connection.ErrGone, which *notifier.Notifier
+// returns too, so a Notifier is a Poster as it is.
+var ErrGone = connection.ErrGone
 
 // Poster sends data to one WebSocket connection through the API Gateway
 // management API. PostTo returns an error matching ErrGone if the connection

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/finance/fbdi-notify/internal/stack"
 )
 
@@ -248,4 +252,32 @@ func TestCreateTableInput(t *testing.T) {
 	if *in.TableName != "tbl" {
 		t.Errorf("TableName = %q", *in.TableName)
 	}
+}
+
+// describe writes a table definition for a failure message.
+func describe(in *dynamodb.CreateTableInput) string {
+	var b strings.Builder
+	b.WriteString("  billing " + string(in.BillingMode) + "\n  attributes")
+	for _, a := range in.AttributeDefinitions {
+		b.WriteString(" " + aws.ToString(a.AttributeName) + ":" + string(a.AttributeType))
+	}
+	b.WriteString("\n  key" + keys(in.KeySchema))
+	for _, g := range in.GlobalSecondaryIndexes {
+		b.WriteString("\n  index " + aws.ToString(g.IndexName) + keys(g.KeySchema))
+		if g.Projection != nil {
+			b.WriteString(" projection " + string(g.Projection.ProjectionType) + " " + strings.Join(g.Projection.NonKeyAttributes, ","))
+		}
+	}
+	if s := in.StreamSpecification; s != nil {
+		b.WriteString("\n  stream " + string(s.StreamViewType))
+	}
+	return b.String()
+}
+
+func keys(ks []types.KeySchemaElement) string {
+	var b strings.Builder
+	for _, k := range ks {
+		b.WriteString(" " + aws.ToString(k.AttributeName) + ":" + string(k.KeyType))
+	}
+	return b.String()
 }

@@ -14,10 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// TTLAttribute is the workflows table's TTL attribute: epoch seconds after
-// which DynamoDB deletes the item. template.yaml must name the same attribute.
-const TTLAttribute = attrExpiresAt
-
 // Attribute names of the workflows table.
 const (
 	attrID        = "transactionId"
@@ -197,8 +193,8 @@ func (it item) state() (*State, error) {
 	return s, nil
 }
 
-// DynamoStore is a Store backed by the DynamoDB table that TableInput
-// describes: one item per workflow. Create and Update are each one
+// DynamoStore is a Store backed by the DynamoDB table that template.yaml
+// declares as WorkflowsTable (its tests run on that definition): one item per workflow. Create and Update are each one
 // conditional PutItem (the whole item is rewritten: it is small, and a
 // rewrite conditional on the version is the simplest correct update); Get is
 // one strongly consistent GetItem. It never scans. Safe for concurrent use.
@@ -216,22 +212,6 @@ func NewDynamoStore(client dynamoAPI, table string, now func() time.Time) *Dynam
 		now = time.Now
 	}
 	return &DynamoStore{client: client, table: table, now: now}
-}
-
-// TableInput describes the workflows table that DynamoStore needs: on-demand
-// billing and partition key transactionId (S). TTL (TTLAttribute) is set
-// separately with UpdateTimeToLive.
-func TableInput(name string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrID), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrID), KeyType: types.KeyTypeHash},
-		},
-	}
 }
 
 // Create implements Store with a PutItem conditional on the item being

@@ -176,16 +176,21 @@ const (
 	refused                 // another permanent error: fail
 )
 
-// classify sorts the error of an upload or a submission. An HTTP 5xx, 408 or
-// 429 answer, or a connection that could not be made, means Oracle did not
-// act. A timeout (the client's, the caller's context, or a gateway's 504) or
-// a connection lost after the request was sent is ambiguous.
-func classify(err error) int {
+// classify sorts the error of the call op (OpUpload or OpSubmit). A 503,
+// 408 or 429 answer, or a connection that could not be made, means Oracle
+// did not act. A 500 or 502 is raised after the request reached Oracle (or
+// a proxy forwarded it): for an upload, whose duplicate is only an unused
+// UCM document, that too counts as not accepted; for a submission, which
+// would import the file twice, it is ambiguous. So is a timeout (the
+// client's, the caller's context, or a gateway's 504), a connection lost
+// after the request was sent, or a success status whose body cannot be read
+// (no DocumentId or ReqstId to record).
+func classify(op string, err error) int {
 	var oe *oracle.Error
 	if !errors.As(err, &oe) {
 		return ambiguous
 	}
-	var op *net.OpError
+	var dial *net.OpError
 	switch {
 	case oe.Kind == oracle.Canceled:
 		return ambiguous
@@ -193,11 +198,16 @@ func classify(err error) int {
 		return unauthorized
 	case errors.Is(err, oracle.ErrRejected):
 		return rejected
+	case errors.Is(err, oracle.ErrUnexpectedResponse):
+		return ambiguous
 	case oe.Kind == oracle.Transient && oe.StatusCode == http.StatusGatewayTimeout:
+		return ambiguous
+	case oe.Kind == oracle.Transient && op == OpSubmit &&
+		(oe.StatusCode == http.StatusInternalServerError || oe.StatusCode == http.StatusBadGateway):
 		return ambiguous
 	case oe.Kind == oracle.Transient && oe.StatusCode != 0:
 		return notAccepted
-	case oe.Kind == oracle.Transient && errors.As(err, &op) && op.Op == "dial":
+	case oe.Kind == oracle.Transient && errors.As(err, &dial) && dial.Op == "dial":
 		return notAccepted
 	case oe.Kind == oracle.Transient:
 		return ambiguous
@@ -214,7 +224,7 @@ func (r *run) callFailed(intent Pending, err error) error {
 	if errors.As(err, &oe) {
 		status = oe.StatusCode
 	}
-	switch classify(err) {
+	switch classify(intent.Op, err) {
 	case notAccepted:
 		if r.d.ReceiveCount >= r.e.cfg.MaxAttempts {
 			return r.fail(fmt.Sprintf("Oracle did not accept the %s after %d attempts (%s); try again later",
@@ -231,7 +241,11 @@ func (r *run) callFailed(intent Pending, err error) error {
 		orig := r.ctx
 		r.ctx = ctx
 		defer func() { r.ctx = orig }()
-		return r.fail(r.inDoubt(intent, "Oracle did not answer in time ("+failureText(status)+")"), "")
+		why := "Oracle did not answer in time (" + failureText(status) + ")"
+		if errors.Is(err, oracle.ErrUnexpectedResponse) {
+			why = "Oracle answered " + failureText(status) + " but its answer could not be read"
+		}
+		return r.fail(r.inDoubt(intent, why), "")
 	case unauthorized:
 		return r.fail(fmt.Sprintf("Oracle refused the integration user's credentials (HTTP %d) for the %s; "+
 			"an operator must fix the Oracle user, password or roles", status, what), "")

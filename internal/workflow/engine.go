@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	smithytime "github.com/aws/smithy-go/time"
 
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
@@ -52,7 +53,7 @@ type Options struct {
 	Now    func() time.Time // clock; default time.Now
 	// Sleep waits d or until ctx ends. It is used only between attempts of a
 	// checkpoint write that DynamoDB failed, never to wait for Oracle.
-	// Default: a timer.
+	// Default: smithy-go's time.SleepWithContext.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Hooks Hooks
 }
@@ -91,20 +92,9 @@ func NewEngine(store Store, oc Oracle, sender Sender, notify NotifyFunc, cfg Con
 		e.now = time.Now
 	}
 	if e.sleep == nil {
-		e.sleep = sleep
+		e.sleep = smithytime.SleepWithContext
 	}
 	return e, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Delivery describes one receipt of a queue message.
@@ -411,13 +401,8 @@ func (r *run) check() error {
 		return r.fail(fmt.Sprintf("Oracle did not finish %s within %s (%s)", r.def().name,
 			formatDuration(r.e.cfg.Deadline), v.message), "")
 	}
-	next := r.st.PollSeq + 1
-	if err := r.sendPoll(next); err != nil {
-		return err
-	}
-	r.st.PollSeq = next
 	r.rec().Message = v.message
-	return r.save()
+	return r.wait()
 }
 
 // formatDuration writes d the way an operator reads it: "2h", "90m", "45s".

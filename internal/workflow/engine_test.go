@@ -1,9 +1,11 @@
 package workflow_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -26,11 +28,7 @@ func TestDuplicatePollsCollapse(t *testing.T) {
 		h.sim.SetOutcome("InterfaceLoaderController", oraclesim.Outcome{RunFor: 5 * time.Minute})
 		h.sendFile("budget_transfer.json")
 		// First batch: steps 1-3 and the first poll message.
-		msgs := h.q.receive(t)
-		if _, err := h.worker.Handle(context.Background(), events.SQSEvent{Records: msgs}); err != nil {
-			t.Fatal(err)
-		}
-		h.q.settle(t, msgs, nil)
+		h.batch()
 		if duplicate { // SQS delivers the poll twice
 			h.q.send(t, h.sent.polls[0])
 		}
@@ -104,6 +102,11 @@ func TestRedeliveryWithinLeaseWaits(t *testing.T) {
 	assertDefinitions(t, h, "InterfaceLoaderController")
 	assertSequence(t, h, "123", failedAt(3))
 	contains(t, "error", lastFailure(t, h, "123").Error, "in doubt")
+	// The crash was at t0; the redeliveries within the lease (at least its
+	// 30 s margin) must have been told to wait, not declared in doubt.
+	if ended := h.state("602").EndedAt.Sub(t0); ended < 30*time.Second {
+		t.Errorf("declared in doubt %s after the crash, before the lease ended", ended)
+	}
 }
 
 // flakyStore fails Update calls while fail says so; landed failures do
@@ -157,9 +160,11 @@ func TestCheckpointSurvivesStoreErrors(t *testing.T) {
 				}
 				return false, false
 			}
+			var logs bytes.Buffer // written by this test's goroutine only
 			var err error
 			h.engine, err = workflow.NewEngine(fs, h.oracle, h.sent, h.inbox.notify, h.cfg, workflow.Options{
-				Now: h.clock.Now, Sleep: func(context.Context, time.Duration) error { h.sleeps.Add(1); return nil }})
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				Now:    h.clock.Now, Sleep: func(context.Context, time.Duration) error { h.sleeps.Add(1); return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,6 +174,11 @@ func TestCheckpointSurvivesStoreErrors(t *testing.T) {
 			h.drain()
 			if !failed {
 				t.Fatal("the checkpoint was never failed")
+			}
+			// A landed write is recognised by its result, not reported as a
+			// lost Oracle result (an operator alarm).
+			if strings.Contains(logs.String(), "oracle result lost") {
+				t.Errorf("the checkpoint was not recognised:\n%s", logs.String())
 			}
 			assertSequence(t, h, "123", successSequence())
 			assertUploads(t, h, 1)
@@ -184,7 +194,8 @@ func TestFinalNotificationIsRetried(t *testing.T) {
 	var once sync.Once
 	notify := h.inbox.notify
 	failures := 0
-	h.engine, _ = workflow.NewEngine(h.store, h.oracle, h.sent,
+	var err error
+	h.engine, err = workflow.NewEngine(h.store, h.oracle, h.sent,
 		func(ctx context.Context, user string, n notification.Notification) error {
 			if n.Type == notification.TypeUploadCompleted {
 				var err error
@@ -195,6 +206,9 @@ func TestFinalNotificationIsRetried(t *testing.T) {
 			}
 			return notify(ctx, user, n)
 		}, h.cfg, workflow.Options{Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, dlq := h.q.urls()
 	h.worker = workflow.NewWorker(h.engine, h.sent, dlq, nil)
 	h.sendFile("budget_transfer.json")
@@ -353,11 +367,7 @@ func TestStatusReply(t *testing.T) {
 	h := newHarness(t, memory)
 	h.sim.SetOutcome("BudgetImport", oraclesim.Outcome{RunFor: time.Hour})
 	h.sendFile("budget_transfer.json")
-	msgs := h.q.receive(t)
-	if _, err := h.worker.Handle(context.Background(), events.SQSEvent{Records: msgs}); err != nil {
-		t.Fatal(err)
-	}
-	h.q.settle(t, msgs, nil)
+	h.batch()
 
 	tests := []struct {
 		name, user, tx string

@@ -20,6 +20,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/clocktest"
+	"github.com/finance/fbdi-notify/internal/deadletter"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
@@ -174,24 +175,35 @@ func (h *harness) drain() {
 	h.tb.Helper()
 	const maxBatches = 200
 	for range maxBatches {
-		msgs := h.q.receive(h.tb)
-		if len(msgs) == 0 {
+		if _, ok := h.batch(); !ok {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a Lambda invocation's deadline
-		resp, err := h.worker.Handle(ctx, events.SQSEvent{Records: msgs})
-		cancel()
-		if err != nil {
-			h.tb.Fatalf("Handle returned an error: %v", err)
-		}
-		failed := map[string]bool{}
-		for _, f := range resp.BatchItemFailures {
-			failed[f.ItemIdentifier] = true
-		}
-		h.q.settle(h.tb, msgs, failed)
-		h.clock.Advance(h.step)
 	}
 	h.tb.Fatalf("the queue still had messages after %d batches", maxBatches)
+}
+
+// batch runs one invocation on what the queue hands out, settles it and
+// advances the clock. It returns the records reported as failed, and false
+// when the queue was empty.
+func (h *harness) batch() (failed map[string]bool, ok bool) {
+	h.tb.Helper()
+	msgs := h.q.receive(h.tb)
+	if len(msgs) == 0 {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a Lambda invocation's deadline
+	resp, err := h.worker.Handle(ctx, events.SQSEvent{Records: msgs})
+	cancel()
+	if err != nil {
+		h.tb.Fatalf("Handle returned an error: %v", err)
+	}
+	failed = map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	h.q.settle(h.tb, msgs, failed)
+	h.clock.Advance(h.step)
+	return failed, true
 }
 
 // definitions returns the job definitions the simulator received, in order.
@@ -356,8 +368,8 @@ func (q *memQueue) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ..
 		return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
 	case memDLQURL:
 		attr := func(k string) string { return aws.ToString(in.MessageAttributes[k].StringValue) }
-		q.dlq = append(q.dlq, deadLetter{Body: body, Reason: attr(workflow.AttrFailureReason),
-			SourceID: attr(workflow.AttrSourceMessageID)})
+		q.dlq = append(q.dlq, deadLetter{Body: body, Reason: attr(deadletter.AttrFailureReason),
+			SourceID: attr(deadletter.AttrSourceMessageID)})
 		return &sqs.SendMessageOutput{MessageId: aws.String("dlq")}, nil
 	}
 	return nil, fmt.Errorf("no queue %s", aws.ToString(in.QueueUrl))
@@ -484,8 +496,8 @@ func (q *motoQueue) deadLetters(tb testing.TB) []deadLetter {
 		}
 		for _, m := range out.Messages {
 			attr := func(k string) string { return aws.ToString(m.MessageAttributes[k].StringValue) }
-			q.dead = append(q.dead, deadLetter{Body: aws.ToString(m.Body), Reason: attr(workflow.AttrFailureReason),
-				SourceID: attr(workflow.AttrSourceMessageID)})
+			q.dead = append(q.dead, deadLetter{Body: aws.ToString(m.Body), Reason: attr(deadletter.AttrFailureReason),
+				SourceID: attr(deadletter.AttrSourceMessageID)})
 		}
 	}
 }

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,17 +37,13 @@ func prepare(r *Request, cfg Config) (prepared, error) {
 		if lines, err = decodeLines[fbdi.BudgetLine](r.Lines); err != nil {
 			return p, err
 		}
-		var csv []byte
-		if csv, err = fbdi.BudgetCSV(lines); err != nil {
+		if p.zip, err = fbdi.BudgetZip(lines); err != nil {
 			return p, validationError(err)
-		}
-		if p.zip, err = fbdi.Zip(fbdi.BudgetFileName, csv); err != nil {
-			return p, err
 		}
 		p.lines, p.csv = len(lines), fbdi.BudgetFileName
 		vars, amb = budgetVars(lines)
-		vars["interface_options_id"] = or(r.Options.InterfaceOptionsID, cfg.BudgetInterfaceOptionsID)
-		p.plan = Plan{Account: or(r.Options.DocumentAccount, cfg.BudgetAccount),
+		vars["interface_options_id"] = cmp.Or(r.Options.InterfaceOptionsID, cfg.BudgetInterfaceOptionsID)
+		p.plan = Plan{Account: cmp.Or(r.Options.DocumentAccount, cfg.BudgetAccount),
 			FileName: zipName("XccBudgetInterface", r.TransactionID),
 			Jobs: []PlannedJob{
 				{Step: 3, Job: withParams(cfg.Loader, r.Options.LoaderParams)},
@@ -57,24 +54,20 @@ func prepare(r *Request, cfg Config) (prepared, error) {
 		if lines, err = decodeLines[fbdi.JournalLine](r.Lines); err != nil {
 			return p, err
 		}
-		var csv []byte
-		if csv, err = fbdi.JournalCSV(lines); err != nil {
+		if p.zip, err = fbdi.JournalZip(lines); err != nil {
 			return p, validationError(err)
 		}
-		if p.zip, err = fbdi.Zip(fbdi.JournalFileName, csv); err != nil {
-			return p, err
-		}
 		p.lines, p.csv = len(lines), fbdi.JournalFileName
-		first := lines[0] // JournalCSV checked that there is one and that these agree on every line
+		first := lines[0] // JournalZip checked that there is one and that these agree on every line
 		vars = map[string]string{
-			"interface_options_id": or(r.Options.InterfaceOptionsID, cfg.JournalInterfaceOptionsID),
-			"data_access_set":      or(r.Options.DataAccessSet, cfg.DataAccessSet),
-			"source":               or(r.Options.Source, first.UserJESourceName),
-			"ledger_id":            or(r.Options.LedgerID, first.LedgerID.String()),
-			"group_id":             or(r.Options.GroupID, first.GroupID.String()),
-			"autopost_criteria_id": or(r.Options.AutoPostCriteriaID, cfg.AutoPostCriteriaID),
+			"interface_options_id": cmp.Or(r.Options.InterfaceOptionsID, cfg.JournalInterfaceOptionsID),
+			"data_access_set":      cmp.Or(r.Options.DataAccessSet, cfg.DataAccessSet),
+			"source":               cmp.Or(r.Options.Source, first.UserJESourceName),
+			"ledger_id":            cmp.Or(r.Options.LedgerID, first.LedgerID.String()),
+			"group_id":             cmp.Or(r.Options.GroupID, first.GroupID.String()),
+			"autopost_criteria_id": cmp.Or(r.Options.AutoPostCriteriaID, cfg.AutoPostCriteriaID),
 		}
-		p.plan = Plan{Account: or(r.Options.DocumentAccount, cfg.JournalAccount),
+		p.plan = Plan{Account: cmp.Or(r.Options.DocumentAccount, cfg.JournalAccount),
 			FileName: zipName("GlInterface", r.TransactionID),
 			Jobs: []PlannedJob{
 				{Step: 3, Job: withParams(cfg.Loader, r.Options.LoaderParams)},
@@ -250,13 +243,6 @@ func zipName(prefix, transactionID string) string {
 		safe = safe[:64]
 	}
 	return prefix + "_" + safe + ".zip"
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // names returns the placeholder names t uses.

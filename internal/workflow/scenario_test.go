@@ -224,7 +224,7 @@ func TestOracleUnavailableThenRecovers(t *testing.T) {
 			forEachBackend(t, func(t *testing.T, b backend) {
 				h := newHarness(t, b)
 				h.sim.FailNext(tt.op, tt.fault, 1)
-				body := h.sendFile("budget_transfer.json")
+				h.sendFile("budget_transfer.json")
 				h.drain()
 				assertSequence(t, h, "123", successSequence())
 				assertUploads(t, h, 1)
@@ -236,7 +236,6 @@ func TestOracleUnavailableThenRecovers(t *testing.T) {
 				if h.sleeps.Load() != 0 {
 					t.Errorf("the engine slept %d times", h.sleeps.Load())
 				}
-				_ = body
 			})
 		})
 	}
@@ -294,19 +293,38 @@ func TestPermanentOracleErrors(t *testing.T) {
 	}
 }
 
-func TestTimeoutOnSubmitIsInDoubt(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b backend) {
-		h := newHarness(t, b)
-		h.sim.FailNext(oraclesim.OpSubmit, oraclesim.Timeout, 1)
-		h.sendFile("budget_transfer.json")
-		h.drain()
-		assertSequence(t, h, "123", failedAt(3))
-		if got := h.sim.Calls(oraclesim.OpSubmit); got != 1 {
-			t.Errorf("submit calls = %d, want 1: an ambiguous submission is never repeated", got)
-		}
-		contains(t, "error", lastFailure(t, h, "123").Error, "InterfaceLoaderController", "is in doubt",
-			"not submitted again")
-	})
+func TestAmbiguousAnswerIsInDoubt(t *testing.T) {
+	tests := []struct {
+		name     string
+		op       string
+		fault    oraclesim.Fault
+		failStep int
+		want     []string
+	}{
+		{name: "timeout on submit", op: oraclesim.OpSubmit, fault: oraclesim.Timeout, failStep: 3,
+			want: []string{"InterfaceLoaderController", "is in doubt", "did not answer in time", "not submitted again"}},
+		{name: "unreadable 200 on submit", op: oraclesim.OpSubmit, fault: oraclesim.Malformed, failStep: 3,
+			want: []string{"InterfaceLoaderController", "is in doubt", "answered HTTP 200", "not submitted again"}},
+		{name: "500 on submit", op: oraclesim.OpSubmit, fault: oraclesim.HTTP500, failStep: 3,
+			want: []string{"InterfaceLoaderController", "is in doubt", "HTTP 500", "not submitted again"}},
+		{name: "unreadable 200 on upload", op: oraclesim.OpUpload, fault: oraclesim.Malformed, failStep: 2,
+			want: []string{"upload of XccBudgetInterface_602.zip", "is in doubt", "answered HTTP 200", "not uploaded again"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, b backend) {
+				h := newHarness(t, b)
+				h.sim.FailNext(tt.op, tt.fault, 1)
+				h.sendFile("budget_transfer.json")
+				h.drain()
+				assertSequence(t, h, "123", failedAt(tt.failStep))
+				if got := h.sim.Calls(tt.op); got != 1 {
+					t.Errorf("%s calls = %d, want 1: an ambiguous call is never repeated", tt.op, got)
+				}
+				contains(t, "error", lastFailure(t, h, "123").Error, tt.want...)
+			})
+		})
+	}
 }
 
 func TestDuplicateDelivery(t *testing.T) {

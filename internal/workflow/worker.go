@@ -9,19 +9,9 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-)
 
-// Message attributes of a message the Worker dead-letters.
-const (
-	AttrFailureReason   = "failure_reason"    // readable reason
-	AttrSourceMessageID = "source_message_id" // the SQS message ID it had on the workflow queue
+	"github.com/finance/fbdi-notify/internal/deadletter"
 )
-
-// maxAttribute bounds the failure_reason attribute.
-const maxAttribute = 1000
 
 // Worker is the handler of WorkerFunction: it feeds the messages of the
 // workflow queue to an Engine. It is safe for concurrent use.
@@ -103,25 +93,7 @@ func (w *Worker) afterPanic(ctx context.Context, rec events.SQSMessage, d Delive
 
 // deadLetter sends the record's body to the dead-letter queue with the reason.
 func (w *Worker) deadLetter(ctx context.Context, rec events.SQSMessage, reason string) error {
-	body, id := rec.Body, rec.MessageId
-	if body == "" {
-		body = "(empty body)" // SQS refuses an empty body
-	}
-	if id == "" {
-		id = "(unknown)"
-	}
-	if reason == "" {
-		reason = "invalid message"
-	}
-	_, err := w.sender.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(w.dlqURL),
-		MessageBody: aws.String(body),
-		MessageAttributes: map[string]types.MessageAttributeValue{
-			AttrFailureReason:   {DataType: aws.String("String"), StringValue: aws.String(clip(reason, maxAttribute))},
-			AttrSourceMessageID: {DataType: aws.String("String"), StringValue: aws.String(id)},
-		},
-	})
-	if err != nil {
+	if err := deadletter.Send(ctx, w.sender, w.dlqURL, rec, reason); err != nil {
 		w.log.Error("dead-letter send failed; the message stays on the queue", "message_id", rec.MessageId, "err", err)
 		return fmt.Errorf("workflow: dead-letter %s: %w", rec.MessageId, err)
 	}

@@ -112,7 +112,7 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, op string, f Fa
 			s.writeText(w, http.StatusGatewayTimeout, "Gateway Timeout")
 		}
 	case Rejected:
-		if op == OpSubmit || op == OpImportBulkData {
+		if op == OpSubmit {
 			s.writeJSON(w, http.StatusCreated, map[string]any{"OperationName": op, "ReqstId": "-1"})
 			return
 		}

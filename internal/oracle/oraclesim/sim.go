@@ -5,7 +5,7 @@
 // A Sim is an http.Handler; serve it with httptest.NewServer(sim) or mount it
 // (http.StripPrefix works) in the local stack. It serves
 //
-//	POST {prefix}/fscmRestApi/resources/{version}/erpintegrations   OperationName uploadFileToUCM, submitESSJobRequest, importBulkData
+//	POST {prefix}/fscmRestApi/resources/{version}/erpintegrations   OperationName uploadFileToUCM, submitESSJobRequest
 //	GET  {prefix}/fscmRestApi/resources/{version}/erpintegrations?finder=ESSJobStatusRF;requestId={id}
 //	GET  ...?finder=ESSExecutionDetailsRF;requestId={id}
 //	GET  ...?finder=ESSJobExecutionDetailsRF;requestId={id},fileType=ALL|LOG|OUT
@@ -44,7 +44,6 @@ import (
 const (
 	OpUpload           = oracle.OpUploadFileToUCM        // POST uploadFileToUCM
 	OpSubmit           = oracle.OpSubmitESSJobRequest    // POST submitESSJobRequest
-	OpImportBulkData   = oracle.OpImportBulkData         // POST importBulkData
 	OpJobStatus        = oracle.FinderJobStatus          // GET finder ESSJobStatusRF
 	OpExecutionDetails = oracle.FinderExecutionDetails   // GET finder ESSExecutionDetailsRF
 	OpJobLog           = oracle.FinderJobExecutionDetail // GET finder ESSJobExecutionDetailsRF
@@ -95,7 +94,7 @@ type Outcome struct {
 	RunFor     time.Duration // how long the job stays RUNNING; default Options.RunFor
 }
 
-// Upload is a document received by uploadFileToUCM or importBulkData.
+// Upload is a document received by uploadFileToUCM.
 type Upload struct {
 	DocumentID string
 	FileName   string
@@ -104,14 +103,12 @@ type Upload struct {
 	Files      map[string][]byte // the zip's files by name; nil if Content is not a zip
 }
 
-// Submission is an ESS job created by submitESSJobRequest or importBulkData.
+// Submission is an ESS job created by submitESSJobRequest.
 type Submission struct {
-	Operation  string // OpSubmit or OpImportBulkData
 	RequestID  string
 	Package    string
 	Definition string
-	Params     string // ESSParameters (or ParameterList) exactly as received
-	DocumentID string // importBulkData only: the uploaded document
+	Params     string // ESSParameters exactly as received
 }
 
 // Sim is a simulated Oracle ERP Integrations endpoint.
@@ -253,7 +250,7 @@ func (s *Sim) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	op, _ := body["OperationName"].(string)
 	switch op {
-	case OpUpload, OpSubmit, OpImportBulkData:
+	case OpUpload, OpSubmit:
 	default:
 		s.count(OpInvalid)
 		s.writeText(w, http.StatusBadRequest, fmt.Sprintf("Unknown OperationName %q.", op))
@@ -281,25 +278,10 @@ func (s *Sim) handlePost(w http.ResponseWriter, r *http.Request) {
 			s.writeText(w, http.StatusBadRequest, "JobPackageName and JobDefName are required.")
 			return
 		}
-		id := s.submit(OpSubmit, pkg, def, str("ESSParameters"), "")
+		id := s.submit(pkg, def, str("ESSParameters"))
 		body["ReqstId"] = id
 		s.writeJSON(w, http.StatusCreated, body)
 
-	case OpImportBulkData:
-		pkg, def, ok := strings.Cut(str("JobName"), ",")
-		if !ok || pkg == "" || def == "" {
-			s.writeText(w, http.StatusBadRequest, "JobName must be \"package,definition\".")
-			return
-		}
-		up, status, msg := s.upload(str("DocumentContent"), str("FileName"), str("DocumentAccount"))
-		if status != 0 {
-			s.writeText(w, status, msg)
-			return
-		}
-		id := s.submit(OpImportBulkData, strings.TrimSpace(pkg), strings.TrimSpace(def), str("ParameterList"), up.DocumentID)
-		body["ReqstId"] = id
-		body["DocumentContent"] = nil
-		s.writeJSON(w, http.StatusCreated, body)
 	}
 }
 
@@ -473,27 +455,12 @@ func unzip(data []byte) map[string][]byte {
 }
 
 // submit creates a job (and its child, if its outcome has one) and records
-// the submission. For importBulkData the returned job is the Interface Loader
-// and the submitted definition runs as its child.
-func (s *Sim) submit(op, pkg, definition, params, docID string) string {
+// the submission.
+func (s *Sim) submit(pkg, definition, params string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	var top *job
-	if op == OpImportBulkData {
-		top = s.newJobLocked(interfaceLoaderPackage, InterfaceLoaderDefinition, "#NULL,"+docID+",N,N", now, "")
-		o, _ := s.outcomeLocked(InterfaceLoaderDefinition)
-		o.ChildState = "" // the import job is the child here
-		top.outcome = o
-		s.fillLoaderOutput(top, docID)
-		imp := s.newJobLocked(pkg, definition, params, now, top.id)
-		imp.outcome, _ = s.outcomeLocked(definition)
-		s.addChildLocked(imp)
-		s.submissions = append(s.submissions, Submission{Operation: op, RequestID: top.id, Package: pkg,
-			Definition: definition, Params: params, DocumentID: docID})
-		return top.id
-	}
-	top = s.newJobLocked(pkg, definition, params, now, "")
+	top := s.newJobLocked(pkg, definition, params, now, "")
 	o, scripted := s.outcomeLocked(definition)
 	top.outcome = o
 	if definition == InterfaceLoaderDefinition {
@@ -504,7 +471,7 @@ func (s *Sim) submit(op, pkg, definition, params, docID string) string {
 		}
 	}
 	s.addChildLocked(top)
-	s.submissions = append(s.submissions, Submission{Operation: op, RequestID: top.id, Package: pkg,
+	s.submissions = append(s.submissions, Submission{RequestID: top.id, Package: pkg,
 		Definition: definition, Params: params})
 	return top.id
 }

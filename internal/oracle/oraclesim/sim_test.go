@@ -242,33 +242,6 @@ func TestInterfaceLoaderWithUnknownDocumentFails(t *testing.T) {
 	}
 }
 
-func TestImportBulkData(t *testing.T) {
-	h := newHarness(t, 2*time.Second)
-	h.sim.SetOutcome("BudgetImport", oraclesim.Outcome{State: oracle.StateWarning, Log: "1 row rejected"})
-	id, err := h.client.ImportBulkData(context.Background(), oracle.Document{
-		Content: zipCSV(t, "XccBudgetInterface.csv", budgetCSV), FileName: "b.zip", Account: "fin$/budgetaryControl$/import$"},
-		budgetJob, "InterfaceDetails=51,ImportOption=Y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.clock.Advance(waitFor + runFor)
-	if st := h.status(t, id); st != oracle.StateSucceeded {
-		t.Errorf("load job %s, want SUCCEEDED", st)
-	}
-	kids, err := h.client.ChildJobs(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(kids) != 1 || kids[0].Name != "BudgetImport" || kids[0].State != oracle.StateWarning || kids[0].ParentID != id {
-		t.Errorf("children %+v, want the BudgetImport child in WARNING", kids)
-	}
-	ups, subs := h.sim.Uploads(), h.sim.Submissions()
-	if len(ups) != 1 || len(subs) != 1 || subs[0].DocumentID != ups[0].DocumentID || subs[0].RequestID != id ||
-		subs[0].Operation != oraclesim.OpImportBulkData || subs[0].Definition != "BudgetImport" {
-		t.Errorf("uploads %+v submissions %+v", ups, subs)
-	}
-}
-
 func TestFaults(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -479,7 +452,6 @@ func TestBadPosts(t *testing.T) {
 		{name: "upload without content", contentType: "application/json", body: `{"OperationName":"uploadFileToUCM","FileName":"f","DocumentAccount":"a"}`, want: 400},
 		{name: "upload not base64", contentType: "application/json", body: `{"OperationName":"uploadFileToUCM","FileName":"f","DocumentAccount":"a","DocumentContent":"%%%"}`, want: 400},
 		{name: "submit without job", contentType: "application/json", body: `{"OperationName":"submitESSJobRequest"}`, want: 400},
-		{name: "import with bad JobName", contentType: "application/json", body: `{"OperationName":"importBulkData","JobName":"nocomma"}`, want: 400},
 		{name: "plain json accepted", contentType: "application/json; charset=utf-8", body: `{"OperationName":"submitESSJobRequest","JobPackageName":"/p/","JobDefName":"D"}`, want: 201},
 	}
 	for _, tt := range tests {
