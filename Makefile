@@ -6,10 +6,6 @@ GO ?= go
 BIN := $(CURDIR)/.bin
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
 LAMBDA_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-# Each Lambda function: LogicalId=directory under functions/.
-FUNCTIONS := ConnectFunction=connect DisconnectFunction=disconnect MessageFunction=message \
-	WelcomeFunction=welcome NotifyFunction=notify WorkerFunction=worker
-
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 CFN_LINT_VERSION := 1.51.0
 MOTO_VERSION := 5.2.1
@@ -19,15 +15,16 @@ MOTO_VERSION := 5.2.1
 all: build
 
 # --- build -------------------------------------------------------------------
-define lambda_target
-build-$(1):
-	$$(LAMBDA_ENV) $$(GO) build $$(GOFLAGS_LAMBDA) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
-endef
-$(foreach f,$(FUNCTIONS),$(eval $(call lambda_target,$(word 1,$(subst =, ,$(f))),$(word 2,$(subst =, ,$(f))))))
+# Every function <Name>Function of template.yaml is built from functions/<name>
+# (the logical ID without "Function", in lower case): one pattern rule gives
+# SAM's Makefile builder its build-<LogicalId> target for each, so a new
+# function needs no line here.
+build-%Function:
+	$(LAMBDA_ENV) $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
 ## build: every Lambda function as an arm64 bootstrap under .aws-sam/build/<LogicalId>/
 build:
-	@for f in $(FUNCTIONS); do id=$${f%%=*}; \
+	@for d in functions/*/; do n=$$(basename $$d); id=$$(echo $${n:0:1} | tr '[:lower:]' '[:upper:]')$${n:1}Function; \
 	  $(MAKE) --no-print-directory build-$$id ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/$$id || exit 1; done
 
 ## sizes: the size of each built bootstrap

@@ -1,5 +1,5 @@
 // Command connect is the ConnectFunction: it authenticates $connect with the
-// upstream web application's JWT and records the connection (socket.Connect).
+// upstream web application's JWT and records the connection (route.Connect).
 // The signing secret comes from JWT_SECRET (local/dev) or, deployed, from the
 // Secrets Manager secret JWT_SECRET_ARN: a plain string, or a JSON object
 // holding it under the key "JWT_SECRET".
@@ -18,8 +18,8 @@ import (
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/secret"
-	"github.com/finance/fbdi-notify/internal/socket"
 )
 
 func main() {
@@ -36,6 +36,6 @@ func main() {
 		os.Exit(1)
 	}
 	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("CONNECTIONS_TABLE"), time.Now)
-	h := socket.NewConnect(verifier, conns, time.Now, log)
+	h := route.NewConnect(verifier, conns, time.Now, log)
 	lambda.Start(h.Handle)
 }

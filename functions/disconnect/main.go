@@ -1,5 +1,5 @@
 // Command disconnect is the DisconnectFunction: it forgets a connection on
-// $disconnect (socket.Disconnect).
+// $disconnect (route.Disconnect).
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
-	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/route"
 )
 
 func main() {
@@ -22,6 +22,6 @@ func main() {
 		os.Exit(1)
 	}
 	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("CONNECTIONS_TABLE"), time.Now)
-	h := socket.NewDisconnect(conns, log)
+	h := route.NewDisconnect(conns, log)
 	lambda.Start(h.Handle)
 }

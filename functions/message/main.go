@@ -1,5 +1,5 @@
 // Command message is the MessageFunction: it answers the client messages of
-// routes $default, ping, resume, history, mark_read and status (socket.Message).
+// routes $default, ping, resume, history, mark_read and status (route.Message).
 // Resume posts through the management API at MANAGEMENT_ENDPOINT, or at the
 // event's https://{domainName}/{stage} when that is unset.
 package main
@@ -15,7 +15,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
-	"github.com/finance/fbdi-notify/internal/socket"
+	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -29,10 +29,10 @@ func main() {
 	db := dynamodb.NewFromConfig(cfg)
 	conns := connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now)
 	hist := history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now)
-	h := socket.NewMessage(socket.MessageConfig{
+	h := route.NewMessage(route.MessageConfig{
 		Connections: conns,
 		History:     hist,
-		Posters: func(endpoint string) socket.Poster { // called once per endpoint; Message keeps the Poster
+		Posters: func(endpoint string) route.Poster { // called once per endpoint; Message keeps the Poster
 			n := notifier.New(conns, hist, notifier.NewManagementClient(cfg, endpoint), notifier.Options{Logger: log})
 			return n
 		},

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/coder/websocket"
 
-	"github.com/finance/fbdi-notify/internal/auth/devtoken"
+	"github.com/finance/fbdi-notify/internal/local/devtoken"
 )
 
 // benchStack runs the local stack in this process on a free port, with the

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
 )
 
 // chromiumPath is the Debian chromium the browser tests drive.

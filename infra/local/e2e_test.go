@@ -26,16 +26,16 @@ import (
 	"github.com/coder/websocket"
 
 	fbdinotify "github.com/finance/fbdi-notify"
-	"github.com/finance/fbdi-notify/internal/awstest"
-	"github.com/finance/fbdi-notify/internal/stack"
-	"github.com/finance/fbdi-notify/internal/testkit"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
+	"github.com/finance/fbdi-notify/internal/testing/bgtest"
 )
 
 // localStack is the real `make run` binary, started on free ports.
 type localStack struct {
 	URL  string // http://127.0.0.1:PORT
 	Port string
-	logs *testkit.Buffer
+	logs *bgtest.Buffer
 }
 
 var (
@@ -89,7 +89,7 @@ func startStack(tb testing.TB, env ...string) *localStack {
 	port := freePort(tb)
 	cmd := exec.Command(stackBinary(tb))
 	cmd.Env = append(os.Environ(), append([]string{"LOCAL_PORT=" + port, "LOG_LEVEL=warn"}, env...)...)
-	logs := &testkit.Buffer{}
+	logs := &bgtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -116,7 +116,7 @@ func startStack(tb testing.TB, env ...string) *localStack {
 
 // awaitHealthy waits until the stack at url answers /healthz, failing if it
 // exits first (exited closes) or is not ready within a minute.
-func awaitHealthy(tb testing.TB, url string, exited <-chan struct{}, logs *testkit.Buffer) {
+func awaitHealthy(tb testing.TB, url string, exited <-chan struct{}, logs *bgtest.Buffer) {
 	tb.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(url + "/healthz")
@@ -422,7 +422,7 @@ func TestMakeRunStopsOnCtrlC(t *testing.T) {
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "LOCAL_PORT="+port, "LOG_LEVEL=warn")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &testkit.Buffer{}
+	logs := &bgtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -461,7 +461,7 @@ func TestMakeRunStopsOnCtrlC(t *testing.T) {
 // checkLocalTables: the stack made the template's tables on DynamoDB, each
 // with its stream and its TTL attribute turned on, as CloudFormation would.
 func checkLocalTables(t *testing.T, prefix string) {
-	tmpl, err := stack.Parse(fbdinotify.Template)
+	tmpl, err := samtemplate.Parse(fbdinotify.Template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func checkLocalTables(t *testing.T, prefix string) {
 // checkLocalQueues: the stack made the template's queues on SQS, with their
 // visibility timeouts and redrive policies, as CloudFormation would.
 func checkLocalQueues(t *testing.T, prefix string) {
-	tmpl, err := stack.Parse(fbdinotify.Template)
+	tmpl, err := samtemplate.Parse(fbdinotify.Template)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,15 +14,15 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
-	"github.com/finance/fbdi-notify/internal/gateway"
-	"github.com/finance/fbdi-notify/internal/invoke"
-	"github.com/finance/fbdi-notify/internal/localqueue"
-	"github.com/finance/fbdi-notify/internal/localstream"
+	"github.com/finance/fbdi-notify/internal/local/apigw"
+	"github.com/finance/fbdi-notify/internal/local/invoke"
+	"github.com/finance/fbdi-notify/internal/local/queue"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/local/stream"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
-	"github.com/finance/fbdi-notify/internal/socket"
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -30,19 +30,19 @@ import (
 // calls them: the WebSocket integrations, the queues' consumers, and (for
 // functions behind the Invoke API) the DynamoDB streams' consumers.
 type functions struct {
-	websocket map[string]gateway.Handler
-	queue     map[string]localqueue.Handler
+	websocket map[string]apigw.Handler
+	queue     map[string]queue.Handler
 	streams   []streamConsumer
 }
 
 // streamConsumer is a DynamoDB stream event-source mapping of the template,
 // read through api.
 type streamConsumer struct {
-	api       localstream.StreamsAPI
+	api       stream.StreamsAPI
 	function  string
 	streamARN string
-	handler   localstream.Handler
-	opts      localstream.Options
+	handler   stream.Handler
+	opts      stream.Options
 }
 
 // inProcessFunctions builds the functions' handlers in this process, on
@@ -50,7 +50,7 @@ type streamConsumer struct {
 // is fed by the connection store itself (there is no stream to read).
 func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	cfg, log := s.cfg, s.log
-	// The management API client, reaching this process's gateway.
+	// The management API client, reaching this process's apigw.
 	mgmt := managementClient(s.base, &s.gateway)
 	sqsClient := s.queues.client
 
@@ -84,16 +84,16 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log)
 
 	return functions{
-		websocket: map[string]gateway.Handler{
-			"ConnectFunction":    socket.NewConnect(verifier, conns, time.Now, log).Handle,
-			"DisconnectFunction": socket.NewDisconnect(conns, log).Handle,
-			"MessageFunction": socket.NewMessage(socket.MessageConfig{
+		websocket: map[string]apigw.Handler{
+			"ConnectFunction":    route.NewConnect(verifier, conns, time.Now, log).Handle,
+			"DisconnectFunction": route.NewDisconnect(conns, log).Handle,
+			"MessageFunction": route.NewMessage(route.MessageConfig{
 				Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
-				Posters: func(string) socket.Poster { return n },
+				Posters: func(string) route.Poster { return n },
 				Status:  workflow.NewService(stores.workflows).Status,
 			}).Handle,
 		},
-		queue: map[string]localqueue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle},
+		queue: map[string]queue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle},
 	}, nil
 }
 
@@ -103,9 +103,9 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 // the WebSocket routes, the queues' mappings, and the DynamoDB streams'
 // mappings, read from the tables the stack made on AWS_ENDPOINT_URL, which
 // the functions must use too (db is that DynamoDB API's client).
-func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsCfg aws.Config, db *dynamodb.Client) (functions, error) {
+func (s *system) remoteFunctions(ctx context.Context, tmpl *samtemplate.Template, awsCfg aws.Config, db *dynamodb.Client) (functions, error) {
 	api := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint) })
-	fns := functions{websocket: map[string]gateway.Handler{}, queue: map[string]localqueue.Handler{}}
+	fns := functions{websocket: map[string]apigw.Handler{}, queue: map[string]queue.Handler{}}
 	for _, r := range tmpl.Routes() {
 		fns.websocket[r.Function] = invoke.Func[events.APIGatewayWebsocketProxyRequest, events.APIGatewayProxyResponse](api, r.Function)
 	}
@@ -133,7 +133,7 @@ func (s *system) remoteFunctions(ctx context.Context, tmpl *stack.Template, awsC
 			fns.streams = append(fns.streams, streamConsumer{
 				api: streams, function: f.LogicalID, streamARN: arn,
 				handler: invoke.Func[events.DynamoDBEvent, events.DynamoDBEventResponse](api, f.LogicalID),
-				opts: localstream.Options{BatchSize: e.BatchSize, StartingPosition: e.StartingPosition,
+				opts: stream.Options{BatchSize: e.BatchSize, StartingPosition: e.StartingPosition,
 					MaximumRetryAttempts: e.MaximumRetryAttempts, MaximumRecordAge: e.MaximumRecordAge,
 					Filters: e.FilterPatterns, ReportBatchItemFailures: e.ReportBatchItemFailures,
 					Timeout: f.Timeout, Region: awsCfg.Region, Logger: s.log},

@@ -18,8 +18,8 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
-	"github.com/finance/fbdi-notify/internal/lambdatest"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
+	"github.com/finance/fbdi-notify/internal/testing/lambdatest"
 )
 
 // startLambda stands in for `sam local start-lambda`: the Lambda Invoke API

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/auth/devtoken"
+	"github.com/finance/fbdi-notify/internal/local/devtoken"
 )
 
 func main() {

@@ -8,21 +8,21 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/finance/fbdi-notify/internal/gateway"
+	"github.com/finance/fbdi-notify/internal/local/apigw"
 )
 
 // managementClient is the API Gateway management client the local
 // functions post through: the real SDK client (serialization, endpoint
 // resolution, error decoding such as GoneException) with base as its
 // endpoint, whose HTTP client hands each request to the gateway in this
-// process (gateway.RoundTrip) instead of sending it over loopback TCP to
+// process (apigw.RoundTrip) instead of sending it over loopback TCP to
 // the same gateway's port. The answers are the same, status, headers and
 // body (the gateway's tests run every management API case both ways), and
 // a post costs half as much CPU: a fan-out to 1,000 connections goes from
 // about 20,000 to about 40,000 deliveries a second on two cores. Clients
 // outside this process use the port. gw is read at each call, because the
 // gateway is built after the functions that post through it.
-func managementClient(base string, gw **gateway.Gateway) *apigatewaymanagementapi.Client {
+func managementClient(base string, gw **apigw.Gateway) *apigatewaymanagementapi.Client {
 	inProcess := smithyhttp.ClientDoFunc(func(r *http.Request) (*http.Response, error) { return (*gw).RoundTrip(r) })
 	// Six middlewares do nothing useful here and cost about a tenth of the
 	// client's CPU per post, which a fan-out pays per connection: the

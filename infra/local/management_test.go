@@ -12,7 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"github.com/finance/fbdi-notify/internal/auth/devtoken"
+	"github.com/finance/fbdi-notify/internal/local/devtoken"
 )
 
 // TestManagementClient: the client the local functions post through reaches

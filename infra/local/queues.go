@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/finance/fbdi-notify/internal/localqueue"
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/local/queue"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 )
 
 // Local queue names (SPEC section 6) of the template's queues. On an SQS
@@ -29,10 +29,10 @@ var queueNames = map[string]string{
 // the SQS API on the stack's port, or, when AWS_ENDPOINT_URL is set, on
 // that SQS API, where upstream systems send to them directly.
 type queues struct {
-	broker   *localqueue.Broker // nil on an SQS API
-	client   *sqs.Client        // what the functions send with
-	endpoint string             // the SQS endpoint upstream systems use
-	urls     map[string]string  // by local name
+	broker   *queue.Broker     // nil on an SQS API
+	client   *sqs.Client       // what the functions send with
+	endpoint string            // the SQS endpoint upstream systems use
+	urls     map[string]string // by local name
 }
 
 // URL returns the URL of the queue with that local name.
@@ -40,25 +40,25 @@ func (q *queues) URL(name string) string { return q.urls[name] }
 
 // Consume runs the event-source mapping from the named queue to h until
 // ctx ends: Lambda's poller over the embedded broker, or over the SQS API.
-func (q *queues) Consume(ctx context.Context, name string, h localqueue.Handler, opts localqueue.SourceOptions) error {
+func (q *queues) Consume(ctx context.Context, name string, h queue.Handler, opts queue.SourceOptions) error {
 	if q.broker != nil {
 		return q.broker.Consume(ctx, name, h, opts)
 	}
-	return localqueue.PollSQS(ctx, q.client, q.urls[name], h, opts)
+	return queue.PollSQS(ctx, q.client, q.urls[name], h, opts)
 }
 
 // newQueues makes the template's queues, with their visibility timeouts and
 // redrive policies: in an embedded broker at base, or on the SQS API at
 // cfg.AWSEndpoint (queues that exist are reused) with awsCfg's credentials.
-func newQueues(ctx context.Context, cfg config, tmpl *stack.Template, base string, awsCfg aws.Config) (*queues, error) {
+func newQueues(ctx context.Context, cfg config, tmpl *samtemplate.Template, base string, awsCfg aws.Config) (*queues, error) {
 	if cfg.AWSEndpoint == "" {
-		q := &queues{broker: localqueue.NewBroker(localqueue.Options{BaseURL: base}), endpoint: base, urls: map[string]string{}}
+		q := &queues{broker: queue.NewBroker(queue.Options{BaseURL: base}), endpoint: base, urls: map[string]string{}}
 		for logicalID, name := range queueNames {
 			spec, err := tmpl.Queue(logicalID)
 			if err != nil {
 				return nil, err
 			}
-			qc := localqueue.QueueConfig{Name: name, VisibilityTimeout: spec.VisibilityTimeout, MaxReceiveCount: spec.MaxReceiveCount}
+			qc := queue.QueueConfig{Name: name, VisibilityTimeout: spec.VisibilityTimeout, MaxReceiveCount: spec.MaxReceiveCount}
 			if spec.DeadLetterQueue != "" {
 				qc.DeadLetterQueue = queueNames[spec.DeadLetterQueue]
 			}
@@ -76,7 +76,7 @@ func newQueues(ctx context.Context, cfg config, tmpl *stack.Template, base strin
 	q := &queues{client: sqs.NewFromConfig(awsCfg), endpoint: cfg.AWSEndpoint, urls: map[string]string{}}
 	// Dead-letter queues first: a redrive policy names its target's ARN.
 	specs := tmpl.Queues()
-	slices.SortStableFunc(specs, func(a, b stack.QueueSpec) int {
+	slices.SortStableFunc(specs, func(a, b samtemplate.QueueSpec) int {
 		return boolInt(a.DeadLetterQueue != "") - boolInt(b.DeadLetterQueue != "")
 	})
 	arns := map[string]string{}

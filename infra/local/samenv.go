@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 )
 
 // functionEnv returns the values the local stack gives the variables that
@@ -76,7 +76,7 @@ func putSecret(ctx context.Context, sm *secretsmanager.Client, name, value strin
 // the URLs, for functions that reach this machine under another name
 // (host.docker.internal with Docker Desktop; with --docker-network host,
 // 127.0.0.1 works as it is).
-func samEnv(tmpl *stack.Template, values map[string]string, host string) map[string]map[string]string {
+func samEnv(tmpl *samtemplate.Template, values map[string]string, host string) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, f := range tmpl.Functions() {
 		env := map[string]string{}

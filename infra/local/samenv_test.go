@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	fbdinotify "github.com/finance/fbdi-notify"
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 )
 
 // samEnv sets, for each function, exactly the declared variables the stack
 // has a value for, with 127.0.0.1 replaced by the host asked for.
 func TestSAMEnv(t *testing.T) {
-	tmpl, err := stack.Parse(fbdinotify.Template)
+	tmpl, err := samtemplate.Parse(fbdinotify.Template)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,13 +25,13 @@ import (
 
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/auth"
-	"github.com/finance/fbdi-notify/internal/auth/devtoken"
 	"github.com/finance/fbdi-notify/internal/connection"
-	"github.com/finance/fbdi-notify/internal/gateway"
-	"github.com/finance/fbdi-notify/internal/localqueue"
-	"github.com/finance/fbdi-notify/internal/localstream"
-	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/local/apigw"
+	"github.com/finance/fbdi-notify/internal/local/devtoken"
+	"github.com/finance/fbdi-notify/internal/local/oraclesim"
+	"github.com/finance/fbdi-notify/internal/local/queue"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/local/stream"
 	"github.com/finance/fbdi-notify/web"
 )
 
@@ -39,8 +39,8 @@ import (
 // and how the poller feeds it (the template's batch size and maximum
 // concurrency; localqueue's defaults where it sets none).
 type consumer struct {
-	handler localqueue.Handler
-	opts    localqueue.SourceOptions
+	handler queue.Handler
+	opts    queue.SourceOptions
 }
 
 // system is the running system.
@@ -50,7 +50,7 @@ type system struct {
 	listener net.Listener
 	base     string // http://host:port
 	server   *http.Server
-	gateway  *gateway.Gateway
+	gateway  *apigw.Gateway
 	queues   *queues
 	// consumers maps a queue name to its event-source mapping.
 	consumers map[string]consumer
@@ -60,12 +60,12 @@ type system struct {
 	// functionValues are the variables' values for functions behind the
 	// Invoke API (GET /dev/sam-env.json).
 	functionValues map[string]string
-	tmpl           *stack.Template
+	tmpl           *samtemplate.Template
 	oracleURL      string // where the worker's Oracle client points
 }
 
 func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error) {
-	tmpl, err := stack.Parse(fbdinotify.Template)
+	tmpl, err := samtemplate.Parse(fbdinotify.Template)
 	if err != nil {
 		return nil, fmt.Errorf("read template.yaml: %w", err)
 	}
@@ -126,13 +126,13 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	ws, queueFns := fns.websocket, fns.queue
 	s.streams = fns.streams
 
-	var routes []gateway.Route
+	var routes []apigw.Route
 	for _, r := range tmpl.Routes() {
 		h, ok := ws[r.Function]
 		if !ok {
 			return fail(fmt.Errorf("template route %s targets %s, which the local stack does not run", r.Key, r.Function))
 		}
-		routes = append(routes, gateway.Route{Key: r.Key, Handler: h, TwoWay: r.TwoWay})
+		routes = append(routes, apigw.Route{Key: r.Key, Handler: h, TwoWay: r.TwoWay})
 	}
 	s.consumers = map[string]consumer{}
 	for _, m := range tmpl.QueueMappings() {
@@ -141,7 +141,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 			return fail(fmt.Errorf("template maps %s to %s, which the local stack does not run", m.Queue, m.Function))
 		}
 		s.consumers[queueNames[m.Queue]] = consumer{handler: h,
-			opts: localqueue.SourceOptions{BatchSize: m.BatchSize, Concurrency: m.MaximumConcurrency, Logger: log}}
+			opts: queue.SourceOptions{BatchSize: m.BatchSize, Concurrency: m.MaximumConcurrency, Logger: log}}
 	}
 
 	mux := http.NewServeMux()
@@ -159,13 +159,13 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	static, _ := fs.Sub(web.Files, ".")
 	mux.Handle("/", http.FileServerFS(static))
 	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if localqueue.IsRequest(r) {
+		if queue.IsRequest(r) {
 			s.serveSQS(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-	s.gateway = gateway.New(gateway.Config{
+	s.gateway = apigw.New(apigw.Config{
 		Routes: routes, RouteSelectionExpression: tmpl.RouteSelectionExpression(),
 		IdleTimeout: cfg.IdleTimeout, MaxDuration: cfg.MaxDuration, Fallback: fallback, Logger: log,
 	})
@@ -191,7 +191,7 @@ func (s *system) run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := localstream.Consume(consumeCtx, c.api, c.streamARN, c.handler, c.opts); err != nil {
+			if err := stream.Consume(consumeCtx, c.api, c.streamARN, c.handler, c.opts); err != nil {
 				s.log.Error("stream consumer stopped", "function", c.function, "err", err)
 			}
 		}()
@@ -245,7 +245,7 @@ Ctrl-C stops.
 }
 
 // devToken mints a token for the user_id query parameter. It exists only in
-// the local stack.
+// the local samtemplate.
 func (s *system) devToken(w http.ResponseWriter, r *http.Request) {
 	user := r.URL.Query().Get("user_id")
 	if user == "" || len(user) > auth.MaxUserIDLength {

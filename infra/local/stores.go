@@ -12,7 +12,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
-	"github.com/finance/fbdi-notify/internal/stack"
+	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -35,7 +35,7 @@ type stores struct {
 // through db (the API that AWS_ENDPOINT_URL names), with the template's
 // tables (keys, indexes, stream and TTL, as CloudFormation makes them)
 // created when missing.
-func newStores(ctx context.Context, cfg config, tmpl *stack.Template, db *dynamodb.Client) (stores, error) {
+func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *dynamodb.Client) (stores, error) {
 	if db == nil {
 		return stores{
 			connections: connection.NewMemoryStore(time.Now),
@@ -61,7 +61,7 @@ func newStores(ctx context.Context, cfg config, tmpl *stack.Template, db *dynamo
 
 // ensureTable creates the table of spec under name unless it exists, waits
 // until it is active, and turns its TTL on as the template does.
-func ensureTable(ctx context.Context, db *dynamodb.Client, spec stack.TableSpec, name string) error {
+func ensureTable(ctx context.Context, db *dynamodb.Client, spec samtemplate.TableSpec, name string) error {
 	_, err := db.CreateTable(ctx, spec.CreateTableInput(name))
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/connection/connectiontest"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
 )
 
 func TestDynamoStore(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
 )
 
 const dlqURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-notify-NotificationDeadLetterQueue"

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
 	"github.com/finance/fbdi-notify/internal/secret"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
 )
 
 // TestFetchFromSecretsManager reads real secrets from moto_server's Secrets

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
-	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
-	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/deadletter"
+	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
-	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
+	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 

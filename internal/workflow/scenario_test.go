@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
-	"github.com/finance/fbdi-notify/internal/oracle/oraclesim"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 

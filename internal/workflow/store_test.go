@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/awstest"
+	"github.com/finance/fbdi-notify/internal/testing/awstest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 	"github.com/finance/fbdi-notify/internal/workflow/workflowtest"
 )

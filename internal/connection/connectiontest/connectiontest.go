@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 )
 
 // start is the clock's first reading in every test: the current time, so

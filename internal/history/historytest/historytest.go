@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/clocktest"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 )
 
 // fixture is one subtest's store, clock and context.

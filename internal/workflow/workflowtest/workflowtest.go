@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/finance/fbdi-notify/internal/clocktest"
+	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
