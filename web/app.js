@@ -1,6 +1,6 @@
 // Browser client for the local test page. It speaks the same protocol as the
 // finance web app's client: a token on connect, {"type":"ping"}, and the
-// server messages of SPEC section 2. It also shows what a best-practice
+// server messages of docs/protocol.md#server-to-client. It also shows what a best-practice
 // client does: reconnect with backoff, resume after the last id it saw, and
 // drop duplicates by id.
 

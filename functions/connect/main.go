@@ -24,18 +24,20 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	ctx := context.Background()
-	cfg, err := lambdaenv.AWSConfig(os.Getenv)
-	key, arn := os.Getenv("JWT_SECRET"), os.Getenv("JWT_SECRET_ARN")
-	if err == nil && key == "" && arn != "" {
-		key, err = secret.Fetch(ctx, secretsmanager.NewFromConfig(cfg), arn, "JWT_SECRET")
-	}
-	verifier, verr := auth.NewVerifier([]byte(key), auth.DefaultLeeway, time.Now) // ErrNoSecret if neither is set
-	if err = cmp.Or(err, verr); err != nil {
-		log.Error("bad configuration: need AWS config and JWT_SECRET or JWT_SECRET_ARN", "err", err)
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("CONNECTIONS_TABLE"), time.Now)
-	h := route.NewConnect(verifier, conns, time.Now, log)
-	lambda.Start(h.Handle)
+	key := cfg.JWTSecret
+	if key == "" {
+		key, err = secret.Fetch(context.Background(), secretsmanager.NewFromConfig(cfg.AWS), cfg.JWTSecretARN, "JWT_SECRET")
+	}
+	verifier, verr := auth.NewVerifier([]byte(key), auth.DefaultLeeway, time.Now)
+	if err = cmp.Or(err, verr); err != nil {
+		log.Error("no usable JWT signing key", "error", err)
+		os.Exit(1)
+	}
+	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg.AWS), cfg.ConnectionsTable, time.Now)
+	lambda.Start(route.NewConnect(verifier, conns, time.Now, log).Handle)
 }

@@ -16,12 +16,11 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	cfg, err := lambdaenv.AWSConfig(os.Getenv)
+	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
-		log.Error("bad configuration", "aws_error", err)
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("CONNECTIONS_TABLE"), time.Now)
-	h := route.NewDisconnect(conns, log)
-	lambda.Start(h.Handle)
+	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg.AWS), cfg.ConnectionsTable, time.Now)
+	lambda.Start(route.NewDisconnect(conns, log).Handle)
 }

@@ -21,23 +21,22 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	cfg, err := lambdaenv.AWSConfig(os.Getenv)
+	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
-		log.Error("bad configuration", "aws_error", err)
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	db := dynamodb.NewFromConfig(cfg)
-	conns := connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now)
-	hist := history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now)
+	db := dynamodb.NewFromConfig(cfg.AWS)
+	conns := connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now)
+	hist := history.NewDynamoStore(db, cfg.NotificationsTable, time.Now)
 	h := route.NewMessage(route.MessageConfig{
 		Connections: conns,
 		History:     hist,
 		Posters: func(endpoint string) route.Poster { // called once per endpoint; Message keeps the Poster
-			n := notifier.New(conns, hist, notifier.NewManagementClient(cfg, endpoint), notifier.Options{Logger: log})
-			return n
+			return notifier.New(conns, hist, notifier.NewManagementClient(cfg.AWS, endpoint), notifier.Options{Logger: log})
 		},
-		Endpoint: os.Getenv("MANAGEMENT_ENDPOINT"),
-		Status:   workflow.NewService(workflow.NewDynamoStore(db, os.Getenv("WORKFLOWS_TABLE"), time.Now)).Status,
+		Endpoint: cfg.ManagementEndpoint,
+		Status:   workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
 		Logger:   log,
 	})
 	lambda.Start(h.Handle)

@@ -18,18 +18,16 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	retention, err := lambdaenv.Duration(os.Getenv, "HISTORY_RETENTION", history.DefaultRetention)
-	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
-	cfg, cfgErr := lambdaenv.AWSConfig(os.Getenv)
-	if err != nil || cfgErr != nil || endpoint == "" {
-		log.Error("bad configuration", "retention_error", err, "aws_error", cfgErr, "management_endpoint_set", endpoint != "")
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	db := dynamodb.NewFromConfig(cfg)
-	api := notifier.NewManagementClient(cfg, endpoint)
-	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
-		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
-		notifier.Options{Logger: log, Retention: retention})
-	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg), os.Getenv("NOTIFICATION_DLQ_URL"), log)
+	db := dynamodb.NewFromConfig(cfg.AWS)
+	n := notifier.New(connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now),
+		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
+		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
+		notifier.Options{Logger: log, Retention: cfg.Retention})
+	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log)
 	lambda.Start(h.Handle)
 }

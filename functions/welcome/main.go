@@ -15,14 +15,12 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
-	cfg, err := lambdaenv.AWSConfig(os.Getenv)
-	if err != nil || endpoint == "" {
-		log.Error("bad configuration", "aws_error", err, "management_endpoint_set", endpoint != "")
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	api := notifier.NewManagementClient(cfg, endpoint)
+	api := notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint)
 	n := notifier.New(nil, nil, api, notifier.Options{Logger: log}) // PostTo alone uses neither store
-	h := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
-	lambda.Start(h.Handle)
+	lambda.Start(notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log}).Handle)
 }

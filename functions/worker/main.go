@@ -1,11 +1,12 @@
 // Command worker is the WorkerFunction: it runs the FBDI workflows of the
 // workflow SQS queue (workflow.Worker), calling Oracle and telling users
-// through the notifier.
+// through the notifier. Deployed, the Oracle endpoint and integration user
+// come from the Secrets Manager secret ORACLE_SECRET_ARN, a JSON object
+// with the keys base_url, username and password.
 package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"time"
 
@@ -26,37 +27,35 @@ import (
 
 func main() {
 	log := lambdaenv.Logger(os.Getenv)
-	ctx := context.Background()
-	awsCfg, awsErr := lambdaenv.AWSConfig(os.Getenv)
-	wf := workflow.DefaultConfig()
-	wf.QueueURL = os.Getenv("WORKFLOW_QUEUE_URL")
-	wf.DataAccessSet, wf.AutoPostCriteriaID = os.Getenv("ORACLE_DATA_ACCESS_SET"), os.Getenv("ORACLE_AUTOPOST_CRITERIA_ID")
-	var pollErr, deadlineErr error
-	wf.PollInterval, pollErr = lambdaenv.Duration(os.Getenv, "ORACLE_POLL_INTERVAL", wf.PollInterval)
-	wf.Deadline, deadlineErr = lambdaenv.Duration(os.Getenv, "WORKFLOW_DEADLINE", wf.Deadline)
-	retention, retentionErr := lambdaenv.Duration(os.Getenv, "HISTORY_RETENTION", history.DefaultRetention)
-	oc := oracle.Config{BaseURL: os.Getenv("ORACLE_BASE_URL"), Username: os.Getenv("ORACLE_USERNAME"), Password: os.Getenv("ORACLE_PASSWORD")}
-	var secretErr error
-	if arn := os.Getenv("ORACLE_SECRET_ARN"); arn != "" && awsErr == nil {
-		var f map[string]string
-		f, secretErr = secret.FetchFields(ctx, secretsmanager.NewFromConfig(awsCfg), arn, "base_url", "username", "password")
-		oc.BaseURL, oc.Username, oc.Password = f["base_url"], f["username"], f["password"]
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
+		os.Exit(1)
 	}
-	db, q := dynamodb.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)
-	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
-	api := notifier.NewManagementClient(awsCfg, endpoint)
-	n := notifier.New(connection.NewDynamoStore(db, os.Getenv("CONNECTIONS_TABLE"), time.Now),
-		history.NewDynamoStore(db, os.Getenv("NOTIFICATIONS_TABLE"), time.Now), api,
-		notifier.Options{Logger: log, Retention: retention})
+	if cfg.OracleSecretARN != "" {
+		f, err := secret.FetchFields(context.Background(), secretsmanager.NewFromConfig(cfg.AWS), cfg.OracleSecretARN,
+			"base_url", "username", "password")
+		if err != nil {
+			log.Error("no usable Oracle secret", "error", err)
+			os.Exit(1)
+		}
+		cfg.Oracle = oracle.Config{BaseURL: f["base_url"], Username: f["username"], Password: f["password"]}
+	}
+
+	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
+	n := notifier.New(connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now),
+		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
+		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
+		notifier.Options{Logger: log, Retention: cfg.Retention})
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
-	engine, engineErr := workflow.NewEngine(workflow.NewDynamoStore(db, os.Getenv("WORKFLOWS_TABLE"), time.Now),
-		oracle.New(oc, nil), q, notify, wf, workflow.Options{Logger: log})
-	if err := errors.Join(awsErr, pollErr, deadlineErr, retentionErr, secretErr, engineErr); err != nil || oc.BaseURL == "" || endpoint == "" {
-		log.Error("bad configuration", "err", err, "oracle_base_url_set", oc.BaseURL != "", "management_endpoint_set", endpoint != "")
+	engine, err := workflow.NewEngine(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now),
+		oracle.New(cfg.Oracle, nil), q, notify, cfg.Workflow, workflow.Options{Logger: log})
+	if err != nil {
+		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(workflow.NewWorker(engine, q, os.Getenv("WORKFLOW_DLQ_URL"), log).Handle)
+	lambda.Start(workflow.NewWorker(engine, q, cfg.DeadLetterURL, log).Handle)
 }

@@ -72,23 +72,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
-	durations := []struct {
-		name string
-		def  time.Duration
-		dst  *time.Duration
-	}{
-		{"ORACLE_POLL_INTERVAL", time.Second, &c.PollInterval},
-		{"WORKFLOW_DEADLINE", 2 * time.Hour, &c.Deadline},
-		{"ORACLE_SIM_JOB_TIME", time.Second, &c.SimJobTime},
-		{"IDLE_TIMEOUT", 10 * time.Minute, &c.IdleTimeout},
-		{"MAX_CONNECTION_DURATION", 2 * time.Hour, &c.MaxDuration},
-	}
-	for _, d := range durations {
-		var err error
-		if *d.dst, err = lambdaenv.Duration(getenv, d.name, d.def); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	env := lambdaenv.New(getenv)
+	c.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", time.Second)
+	c.Deadline = env.Duration("WORKFLOW_DEADLINE", 2*time.Hour)
+	c.SimJobTime = env.Duration("ORACLE_SIM_JOB_TIME", time.Second)
+	c.IdleTimeout = env.Duration("IDLE_TIMEOUT", 10*time.Minute)
+	c.MaxDuration = env.Duration("MAX_CONNECTION_DURATION", 2*time.Hour)
+	errs = append(errs, env.Err())
 	if c.LambdaEndpoint != "" && c.AWSEndpoint == "" {
 		errs = append(errs, errors.New("LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL: the functions and the stack must share the tables and queues"))
 	}

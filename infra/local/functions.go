@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
@@ -50,14 +52,18 @@ type streamConsumer struct {
 // is fed by the connection store itself (there is no stream to read).
 func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	cfg, log := s.cfg, s.log
-	// The management API client, reaching this process's apigw.
+	// The management API client, reaching this process's gateway.
 	mgmt := managementClient(s.base, &s.gateway)
 	sqsClient := s.queues.client
 
 	conns := &streamingStore{Store: stores.connections}
 	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
 	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
-	conns.onInsert = func(c connection.Connection) { go welcome.Handle(context.Background(), streamRecord(c)) }
+	conns.onInsert = func(c connection.Connection) {
+		// As Lambda invokes it: with a Lambda context, whose request id the handler logs.
+		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: ulid.Make().String()})
+		go welcome.Handle(ctx, streamRecord(c))
+	}
 
 	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now)
 	if err != nil {

@@ -7,7 +7,8 @@
 //	go run ./infra/local            start the stack
 //	go run ./infra/local token 123  print a dev token for user 123
 //
-// Configuration comes from the environment; see the README's table.
+// Configuration comes from the environment; see
+// docs/operations.md#local-stack-variables.
 package main
 
 import (
@@ -36,12 +37,12 @@ func main() {
 	defer stop()
 	s, err := newStack(ctx, cfg, log)
 	if err != nil {
-		log.Error("stack did not start", "err", err)
+		log.Error("stack did not start", "error", err)
 		os.Exit(1)
 	}
 	s.printBanner(os.Stdout)
 	if err := s.run(ctx); err != nil {
-		log.Error("stack stopped with an error", "err", err)
+		log.Error("stack stopped with an error", "error", err)
 		os.Exit(1)
 	}
 }

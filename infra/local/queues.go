@@ -16,8 +16,8 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 )
 
-// Local queue names (SPEC section 6) of the template's queues. On an SQS
-// API they are prefixed by RESOURCE_PREFIX.
+// Local queue names of the template's queues (docs/operations.md#local-stack).
+// On an SQS API they are prefixed by RESOURCE_PREFIX.
 var queueNames = map[string]string{
 	"WorkflowQueue":               "workflow",
 	"WorkflowDeadLetterQueue":     "workflow-dlq",

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	fbdinotify "github.com/finance/fbdi-notify"
-	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/local/apigw"
 	"github.com/finance/fbdi-notify/internal/local/devtoken"
@@ -32,6 +31,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/queue"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 	"github.com/finance/fbdi-notify/internal/local/stream"
+	"github.com/finance/fbdi-notify/internal/userid"
 	"github.com/finance/fbdi-notify/web"
 )
 
@@ -183,7 +183,7 @@ func (s *system) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := s.queues.Consume(consumeCtx, name, c.handler, c.opts); err != nil {
-				s.log.Error("queue consumer stopped", "queue", name, "err", err)
+				s.log.Error("queue consumer stopped", "queue", name, "error", err)
 			}
 		}()
 	}
@@ -192,7 +192,7 @@ func (s *system) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := stream.Consume(consumeCtx, c.api, c.streamARN, c.handler, c.opts); err != nil {
-				s.log.Error("stream consumer stopped", "function", c.function, "err", err)
+				s.log.Error("stream consumer stopped", "function", c.function, "error", err)
 			}
 		}()
 	}
@@ -245,11 +245,11 @@ Ctrl-C stops.
 }
 
 // devToken mints a token for the user_id query parameter. It exists only in
-// the local samtemplate.
+// the local stack.
 func (s *system) devToken(w http.ResponseWriter, r *http.Request) {
 	user := r.URL.Query().Get("user_id")
-	if user == "" || len(user) > auth.MaxUserIDLength {
-		http.Error(w, "user_id is required", http.StatusBadRequest)
+	if err := userid.Validate(user); err != nil {
+		http.Error(w, "user_id: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	tok, err := devtoken.Mint([]byte(s.cfg.JWTSecret), user, time.Now(), devtoken.DefaultTTL)
@@ -340,7 +340,7 @@ func (s *system) devSend(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.queues.client.SendMessage(r.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(s.queues.URL(in.Queue)), MessageBody: aws.String(in.Body)})
 	if err != nil {
-		s.log.Warn("dev send failed", "queue", in.Queue, "err", err)
+		s.log.Warn("dev send failed", "queue", in.Queue, "error", err)
 		writeDevError(w, http.StatusBadGateway, "SendMessage failed: "+err.Error())
 		return
 	}

@@ -1,7 +1,7 @@
 // Package auth authenticates WebSocket clients on $connect.
 //
 // Clients present an HS256 JWT signed with the secret shared with the
-// upstream web application (Django SimpleJWT style; SPEC section 3). Extract
+// upstream web application (Django SimpleJWT style; docs/protocol.md#authentication). Extract
 // finds the token in the request, Verifier checks it and yields the user ID.
 // Errors are sentinels that never contain the token, so they are safe to log.
 package auth

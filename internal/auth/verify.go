@@ -1,28 +1,19 @@
 package auth
 
 import (
-	"encoding/json"
 	"errors"
-	"math"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/finance/fbdi-notify/internal/userid"
 )
 
 // DefaultLeeway is the clock skew allowed when checking exp and nbf.
 const DefaultLeeway = 30 * time.Second
 
-// MaxUserIDLength is the longest user ID accepted, in bytes.
-const MaxUserIDLength = 256
-
 // userClaims are the claims that name the user, in order of precedence.
 var userClaims = []string{"user_id", "id", "username"}
-
-// maxSafeInteger is the largest integer a float64 holds exactly (2^53).
-const maxSafeInteger = 1 << 53
 
 // Verifier checks HS256 tokens signed with one shared secret. It is safe for
 // concurrent use.
@@ -56,8 +47,8 @@ func NewVerifier(secret []byte, leeway time.Duration, now func() time.Time) (*Ve
 // The token must be an HS256 JWT signed with the Verifier's secret, carry an
 // exp that has not passed and, if it has one, an nbf that has been reached
 // (both within the leeway). The user ID is the first of the claims user_id,
-// id and username that is present; it must be a non-blank string of at most
-// MaxUserIDLength bytes or an integral JSON number (123 yields "123").
+// id and username that is present, read by the rule of package userid: a
+// string kept as it is or a whole number (123 and 1.23e2 yield "123").
 // When the first present claim is unusable (empty, bool, object, 1.5, null...)
 // the token is rejected rather than falling back to the next claim.
 //
@@ -76,8 +67,8 @@ func (v *Verifier) Verify(token string) (userID string, err error) {
 		if !ok {
 			continue
 		}
-		id, ok := renderUserID(raw)
-		if !ok {
+		id, err := userid.FromClaim(raw)
+		if err != nil {
 			return "", ErrNoUser
 		}
 		return id, nil
@@ -102,34 +93,4 @@ func classify(err error) error {
 	default:
 		return ErrInvalidToken
 	}
-}
-
-// renderUserID renders a user claim value as an ID, reporting whether it is usable.
-func renderUserID(raw any) (string, bool) {
-	switch v := raw.(type) {
-	case string:
-		if strings.TrimSpace(v) == "" || len(v) > MaxUserIDLength || !utf8.ValidString(v) {
-			return "", false
-		}
-		return v, true
-	case json.Number:
-		return integer(string(v))
-	default:
-		return "", false
-	}
-}
-
-// integer renders the JSON number s in plain decimal if its value is an
-// integer: "123", "123.0" and "1.23e2" all yield "123". Integers beyond int64
-// in plain notation, or beyond 2^53 in exponent or decimal notation, are
-// rejected, as are values with a fraction.
-func integer(s string) (string, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return strconv.FormatInt(n, 10), true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f > maxSafeInteger || f < -maxSafeInteger || f != math.Trunc(f) {
-		return "", false
-	}
-	return strconv.FormatInt(int64(f), 10), true
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/finance/fbdi-notify/internal/auth"
+	"github.com/finance/fbdi-notify/internal/userid"
 )
 
 var (
@@ -73,7 +74,7 @@ func TestVerify(t *testing.T) {
 		{name: "integer user_id", token: hs(valid(jwt.MapClaims{"user_id": 123})), want: "123"},
 		{name: "integer written as 123.0", token: hs(valid(jwt.MapClaims{"user_id": json.Number("123.0")})), want: "123"},
 		{name: "integer written with exponent", token: hs(valid(jwt.MapClaims{"user_id": json.Number("1.23e2")})), want: "123"},
-		{name: "integer beyond float64 precision", token: hs(valid(jwt.MapClaims{"user_id": json.Number("9007199254740993")})), want: "9007199254740993"},
+		{name: "largest integer a float64 holds exactly", token: hs(valid(jwt.MapClaims{"user_id": json.Number("9007199254740991")})), want: "9007199254740991"},
 		{name: "negative integer", token: hs(valid(jwt.MapClaims{"user_id": -7})), want: "-7"},
 		{name: "user_id wins over id and username", token: hs(valid(jwt.MapClaims{"user_id": "1", "id": "2", "username": "carol"})), want: "1"},
 		{name: "id wins over username", token: hs(valid(jwt.MapClaims{"id": 2, "username": "carol"})), want: "2"},
@@ -105,7 +106,9 @@ func TestVerify(t *testing.T) {
 		{name: "array user_id", token: hs(valid(jwt.MapClaims{"user_id": []any{"42"}})), wantErr: auth.ErrNoUser},
 		{name: "fractional user_id", token: hs(valid(jwt.MapClaims{"user_id": 1.5})), wantErr: auth.ErrNoUser},
 		{name: "huge user_id", token: hs(valid(jwt.MapClaims{"user_id": json.Number("1e300")})), wantErr: auth.ErrNoUser},
-		{name: "overlong user_id", token: hs(valid(jwt.MapClaims{"user_id": strings.Repeat("u", auth.MaxUserIDLength+1)})), wantErr: auth.ErrNoUser},
+		{name: "integer beyond float64 precision", token: hs(valid(jwt.MapClaims{"user_id": json.Number("9007199254740993")})), wantErr: auth.ErrNoUser},
+		{name: "overlong user_id", token: hs(valid(jwt.MapClaims{"user_id": strings.Repeat("u", userid.MaxLength+1)})), wantErr: auth.ErrNoUser},
+		{name: "control character in user_id", token: hs(valid(jwt.MapClaims{"user_id": "carol\n"})), wantErr: auth.ErrNoUser},
 		{name: "null user_id", token: hs(valid(jwt.MapClaims{"user_id": json.RawMessage("null")})), wantErr: auth.ErrNoUser},
 		{name: "bad user_id does not fall back to id", token: hs(valid(jwt.MapClaims{"user_id": false, "id": "2"})), wantErr: auth.ErrNoUser},
 	}

@@ -20,7 +20,8 @@ func TestDynamoStore(t *testing.T) {
 }
 
 // TestDynamoStoreCalls pins the DynamoDB calls each operation makes: the
-// README reports them as the cost of a connect, a disconnect and a fan-out.
+// docs/design.md#cost-per-request reports them as the cost of a connect, a
+// disconnect and a fan-out.
 func TestDynamoStoreCalls(t *testing.T) {
 	ctx := awstest.Context(t)
 	cfg, calls := awstest.CountCalls(t)

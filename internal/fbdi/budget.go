@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// BudgetLine is one line of a budget transfer (SPEC section 4), one row of
+// BudgetLine is one line of a budget transfer (docs/protocol.md#budget_transfer-lines), one row of
 // XccBudgetInterface.csv. Lengths follow Oracle's XCC_BUDGET_INTERFACE table
 // and are counted in characters.
 type BudgetLine struct {
@@ -43,7 +43,7 @@ const (
 	budgetAttributeDates = 5
 )
 
-// budgetColumns is the column order of XccBudgetInterface.csv (ORACLE.md).
+// budgetColumns is the column order of XccBudgetInterface.csv (docs/design.md#budget-file).
 var budgetColumns = func() []string {
 	c := []string{"Source Budget Type", "Source Budget Name", "Budget Entry Name", "Line Number",
 		"Amount", "Currency Code", "Period Name", "UOM Code"}

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// validBudget returns a balanced two-line transfer, like ORACLE.md's example.
+// validBudget returns a balanced two-line transfer, like the example of docs/design.md#budget-file.
 func validBudget(t testing.TB) []BudgetLine {
 	t.Helper()
 	line := func(n, amount, account string) BudgetLine {
@@ -34,10 +34,10 @@ func TestBudgetCSVGolden(t *testing.T) {
 	}
 	golden(t, "budget_transfer.golden.csv", got)
 
-	// ORACLE.md's example line, column for column.
+	// The example line of docs/design.md#budget-file, column for column.
 	const oracleExample = "HYPERION,MIC_HQ_MONTHLY,MIC_HQ_MONTHLY_555,1,-650,AED,Sep-25,,10001,,5010016,"
 	if !bytes.HasPrefix(got, []byte(oracleExample)) {
-		t.Errorf("first row does not start with ORACLE.md's example %q:\n%s", oracleExample, got)
+		t.Errorf("first row does not start with the documented example line %q:\n%s", oracleExample, got)
 	}
 	rows := readCSV(t, got, 60)
 	if len(rows) != 2 {

@@ -1,6 +1,6 @@
 // Package fbdi builds the File-Based Data Import files that Oracle Fusion
-// loads through its ERP Integrations REST API (see ORACLE.md and SPEC
-// sections 4-5): XccBudgetInterface.csv for budget transfers (Budgetary
+// loads through its ERP Integrations REST API (see docs/design.md#oracle and
+// docs/protocol.md#workflow-queue): XccBudgetInterface.csv for budget transfers (Budgetary
 // Control "Import Budget Amounts") and GlInterface.csv for journal imports
 // (the GL_INTERFACE table), each zipped on its own at the root of the archive.
 //

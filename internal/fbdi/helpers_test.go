@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// message is the workflow queue body of SPEC section 4, as far as these tests need it.
+// message is the workflow queue body (docs/protocol.md#workflow-queue), as far as these tests need it.
 type message[L any] struct {
 	Kind          string `json:"kind"`
 	TransactionID string `json:"transaction_id"`

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// JournalLine is one GL_INTERFACE row of a journal import (SPEC section 4), one
+// JournalLine is one GL_INTERFACE row of a journal import (docs/protocol.md#journal_import-lines), one
 // row of GlInterface.csv. Lengths follow Oracle's GL_INTERFACE table and are
 // counted in characters. Dates are written YYYY-MM-DD.
 type JournalLine struct {

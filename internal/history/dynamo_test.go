@@ -24,7 +24,8 @@ func TestDynamoStore(t *testing.T) {
 }
 
 // TestDynamoStoreCalls pins the DynamoDB calls each operation makes, for the
-// README's cost table: they grow with the page or the user's unread items.
+// cost table of docs/design.md#cost-per-request: they grow with the page or
+// the user's unread items.
 func TestDynamoStoreCalls(t *testing.T) {
 	ctx := awstest.Context(t)
 	cfg, calls := awstest.CountCalls(t)

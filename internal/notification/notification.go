@@ -1,7 +1,7 @@
 // Package notification defines the messages the server sends to browsers.
 //
 // The wire format is field-compatible with the Django Channels module this
-// system replaces (SPEC section 2): every message is one flat JSON object
+// system replaces (docs/protocol.md#server-to-client): every message is one flat JSON object
 // whose "type" names it, plus an "id" that is unique and sorts by time (a
 // ULID) and a "timestamp" in RFC 3339, UTC.
 package notification

@@ -3,7 +3,7 @@
 // holds, through the API Gateway management API.
 //
 // Notifier is the delivery engine. QueueHandler feeds it from the notification
-// SQS queue (SPEC section 4) and WelcomeHandler sends connection_established to
+// SQS queue (docs/protocol.md#notification-queue) and WelcomeHandler sends connection_established to
 // every new connection from the connections table's DynamoDB stream.
 package notifier
 
@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -241,21 +243,22 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 // deliver posts data to c. A connection API Gateway reports gone is deleted
 // from the store (gone is true) unless it is too new to be live yet.
 func (n *Notifier) deliver(ctx context.Context, c connection.Connection, data []byte) (gone bool, err error) {
+	log := lambdaenv.LoggerFrom(ctx, n.log)
 	err = n.PostTo(ctx, c.ID, data)
 	if err == nil || !errors.Is(err, ErrGone) {
 		if err != nil {
-			n.log.WarnContext(ctx, "post failed", "connection_id", c.ID, "user_id", c.UserID, "error", err)
+			log.WarnContext(ctx, "post failed", "connection_id", c.ID, "user_id", c.UserID, "error", err)
 		}
 		return false, err
 	}
 	if n.now().Sub(c.ConnectedAt) < n.connectGrace {
-		n.log.InfoContext(ctx, "new connection not live yet", "connection_id", c.ID, "user_id", c.UserID)
+		log.InfoContext(ctx, "new connection not live yet", "connection_id", c.ID, "user_id", c.UserID)
 		return false, err
 	}
-	n.log.InfoContext(ctx, "connection gone", "connection_id", c.ID, "user_id", c.UserID)
+	log.InfoContext(ctx, "connection gone", "connection_id", c.ID, "user_id", c.UserID)
 	if derr := n.conns.Delete(ctx, c.ID); derr != nil {
 		// The next notification finds it again and retries the delete.
-		n.log.WarnContext(ctx, "delete gone connection failed", "connection_id", c.ID, "error", derr)
+		log.WarnContext(ctx, "delete gone connection failed", "connection_id", c.ID, "error", derr)
 	}
 	return true, nil
 }
@@ -305,19 +308,29 @@ func (n *Notifier) backoff(retry int) time.Duration {
 }
 
 // each runs fn(0) ... fn(count-1) with at most n.concurrency running at once
-// and returns the first error any returned (after all have finished).
+// and returns the first error any returned (after all have finished). If fn
+// panicked, each panics on the caller's goroutine once the others have
+// finished, with a *lambdaenv.GoroutinePanic, so that the caller's
+// lambdaenv.Recover handles it instead of the process ending.
 func (n *Notifier) each(count int, fn func(i int) error) error {
 	if count == 1 {
 		return fn(0)
 	}
 	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
+		next      atomic.Int64
+		wg        sync.WaitGroup
+		errOnce   sync.Once
+		firstErr  error
+		panicOnce sync.Once
+		panicked  *lambdaenv.GoroutinePanic
 	)
 	for range min(n.concurrency, count) {
 		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicOnce.Do(func() { panicked = &lambdaenv.GoroutinePanic{Value: p, Stack: debug.Stack()} })
+				}
+			}()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= count {
@@ -330,6 +343,9 @@ func (n *Notifier) each(count int, fn func(i int) error) error {
 		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	return firstErr
 }
 

@@ -16,27 +16,27 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/finance/fbdi-notify/internal/deadletter"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/userid"
 )
-
-// maxUserIDLen bounds a user ID; DynamoDB allows 2048 bytes in a partition key.
-const maxUserIDLen = 256
 
 // sender is the part of the SQS client (*sqs.Client) the QueueHandler uses.
 type sender = deadletter.Sender
 
-// QueueHandler handles batches from the notification SQS queue (SPEC section 4).
+// QueueHandler handles batches from the notification SQS queue
+// (docs/protocol.md#notification-queue).
 // It is safe for concurrent use.
 //
 // Each message body is one JSON object:
 //
 //	{"user_id":"123","type":"notification","message":"...","data":{...}}
 //
-// with "user_ids":[...] instead of "user_id" to reach several users. "type"
+// with "user_ids":[...] instead of "user_id" to reach several users (a user
+// id is a string or a whole number, by the rule of package userid). "type"
 // defaults to "notification"; the oracle_upload_* types carry their own fields
 // (transaction_id, step, ...). An optional "id" (a ULID) names the
 // notification; without one, the ID is derived from the SQS message ID and
@@ -64,22 +64,24 @@ func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Log
 // cannot be delivered now because history or the connection store failed is
 // reported in BatchItemFailures, for SQS to deliver again; the rest of the
 // batch is unaffected. A malformed message is sent to the dead-letter queue
-// with its reason and counts as handled. Handle never returns an error.
+// with its reason and counts as handled. A panic while handling a message is
+// logged and the message reported in BatchItemFailures (lambdaenv.Recover).
+// Handle never returns an error.
 func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	log := h.log
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("request_id", lc.AwsRequestID)
-	}
+	ctx, log := lambdaenv.Invocation(ctx, h.log)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, msg := range ev.Records {
-		if err := h.handle(ctx, log.With("message_id", msg.MessageId), msg); err != nil {
+		ctx, log := lambdaenv.With(ctx, log, "message_id", msg.MessageId)
+		if err := h.handle(ctx, log, msg); err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
 	}
 	return resp, nil
 }
 
-func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.SQSMessage) error {
+// handle delivers one message; an error means "deliver it again".
+func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.SQSMessage) (err error) {
+	defer lambdaenv.Recover(log, &err)
 	users, note, err := parseMessage(msg)
 	if err != nil {
 		return h.deadLetter(ctx, log, msg, err.Error())
@@ -117,11 +119,11 @@ func malformed(format string, args ...any) error {
 
 // queueMessage is the body of a notification queue message.
 type queueMessage struct {
-	ID      string   `json:"id"`       // optional ULID
-	UserID  *userID  `json:"user_id"`  // exactly one of UserID and UserIDs
-	UserIDs []userID `json:"user_ids"` //
-	Type    string   `json:"type"`     // default notification
-	Message string   `json:"message"`
+	ID      string      `json:"id"`       // optional ULID
+	UserID  *userid.ID  `json:"user_id"`  // exactly one of UserID and UserIDs
+	UserIDs []userid.ID `json:"user_ids"` //
+	Type    string      `json:"type"`     // default notification
+	Message string      `json:"message"`
 
 	Data map[string]any `json:"data"` // notification
 
@@ -133,39 +135,6 @@ type queueMessage struct {
 	Success       *bool  `json:"success"`        // oracle_upload_completed: true if present
 	ResultPath    string `json:"result_path"`    //
 	Error         string `json:"error"`          // oracle_upload_failed
-}
-
-// userID is a user id sent as a JSON string or as an integer, as Django
-// serialises primary keys ("123" and 123 name the same user).
-type userID string
-
-// UnmarshalJSON accepts a string or an integer.
-func (u *userID) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*u = userID(s)
-		return nil
-	}
-	n, err := strconv.ParseInt(string(data), 10, 64)
-	if err != nil {
-		kind := "number " + truncate(string(data), 32)
-		switch data[0] {
-		case 't', 'f':
-			kind = "bool"
-		case 'n':
-			kind = "null"
-		case '{':
-			kind = "object"
-		case '[':
-			kind = "array"
-		}
-		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[string]()}
-	}
-	*u = userID(strconv.FormatInt(n, 10))
-	return nil
 }
 
 // fieldsByType lists the fields each message type may carry besides
@@ -259,6 +228,9 @@ func decode(body string) (*queueMessage, error) {
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber() // keeps numbers in data exactly as sent
 	if err := dec.Decode(m); err != nil {
+		if errors.Is(err, userid.ErrInvalid) {
+			return nil, malformed("field user_id or user_ids: %v", err)
+		}
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return nil, malformed("field %s: got a JSON %s, want %s", typeErr.Field, typeErr.Value, describe(typeErr.Type))
@@ -303,15 +275,7 @@ func (m *queueMessage) users() ([]string, error) {
 			users = append(users, string(u))
 		}
 	default:
-		return nil, malformed("missing user_id")
-	}
-	for _, u := range users {
-		if strings.TrimSpace(u) == "" {
-			return nil, malformed("empty user id")
-		}
-		if len(u) > maxUserIDLen {
-			return nil, malformed("user id longer than %d bytes", maxUserIDLen)
-		}
+		return nil, malformed("missing user_id or user_ids")
 	}
 	slices.Sort(users)
 	return slices.Compact(users), nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/testing/awstest"
+	"github.com/finance/fbdi-notify/internal/userid"
 )
 
 const dlqURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-notify-NotificationDeadLetterQueue"
@@ -136,11 +137,16 @@ func TestQueueDeadLettersMalformedMessages(t *testing.T) {
 		{name: "type not a string", body: `{"user_id":"123","type":7,"message":"hi"}`, wantReason: "field type: want a string"},
 		{name: "missing user", body: `{"type":"notification","message":"hi"}`, wantReason: "missing user_id"},
 		{name: "null user", body: `{"user_id":null,"message":"hi"}`, wantReason: "missing user_id"},
-		{name: "empty user", body: `{"user_id":" ","message":"hi"}`, wantReason: "empty user id"},
-		{name: "fractional user", body: `{"user_id":12.5,"message":"hi"}`, wantReason: "field user_id: got a JSON number 12.5, want a string"},
-		{name: "boolean user", body: `{"user_id":true,"message":"hi"}`, wantReason: "field user_id: got a JSON bool, want a string"},
+		{name: "empty user", body: `{"user_id":" ","message":"hi"}`, wantReason: "invalid user id: empty or blank"},
+		{name: "overlong user", body: `{"user_id":"` + strings.Repeat("u", userid.MaxLength+1) + `","message":"hi"}`,
+			wantReason: "invalid user id: longer than 256 bytes"},
+		{name: "fractional user", body: `{"user_id":12.5,"message":"hi"}`, wantReason: "invalid user id: 12.5 is not a whole number"},
+		{name: "user beyond 2^53", body: `{"user_id":9007199254740993,"message":"hi"}`,
+			wantReason: "invalid user id: 9007199254740993 is beyond ±9007199254740991; send a larger id as a string"},
+		{name: "boolean user", body: `{"user_id":true,"message":"hi"}`, wantReason: "invalid user id: got true or false"},
 		{name: "empty user_ids", body: `{"user_ids":[],"message":"hi"}`, wantReason: "user_ids is empty"},
-		{name: "object in user_ids", body: `{"user_ids":["1",{}],"message":"hi"}`, wantReason: "field user_ids"},
+		{name: "object in user_ids", body: `{"user_ids":["1",{}],"message":"hi"}`, wantReason: "invalid user id: got a JSON object"},
+		{name: "null in user_ids", body: `{"user_ids":["1",null],"message":"hi"}`, wantReason: "invalid user id: missing"},
 		{name: "user_ids not an array", body: `{"user_ids":"1,2","message":"hi"}`, wantReason: "want an array of strings"},
 		{name: "both user fields", body: `{"user_id":"1","user_ids":["2"],"message":"hi"}`, wantReason: "both user_id and user_ids"},
 		{name: "missing message", body: `{"user_id":"123","data":{"a":1}}`, wantReason: "missing message"},
@@ -217,6 +223,8 @@ func TestQueueDeliversEveryType(t *testing.T) {
 		{name: "notification with data", body: `{"user_id":"123","type":"notification","message":"Hi","data":{"k":[1,"a"]}}`,
 			want: map[string]any{"type": "notification", "message": "Hi", "data": map[string]any{"k": []any{1.0, "a"}}}},
 		{name: "integer user id, as Django sends primary keys", body: `{"user_id":123,"message":"Hello"}`,
+			want: map[string]any{"type": "notification", "message": "Hello", "data": map[string]any{}}},
+		{name: "user id in exponent notation", body: `{"user_id":1.23e2,"message":"Hello"}`,
 			want: map[string]any{"type": "notification", "message": "Hello", "data": map[string]any{}}},
 		{name: "integer in user_ids", body: `{"user_ids":[123],"type":"oracle_upload_started","transaction_id":"602","message":"Starting"}`,
 			want: map[string]any{"type": "oracle_upload_started", "transaction_id": "602", "message": "Starting"}},

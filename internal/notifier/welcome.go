@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -61,12 +61,10 @@ func NewWelcomeHandler(n *Notifier, opts WelcomeOptions) *WelcomeHandler {
 // REMOVE records are ignored, and so are (with a log line) records without a
 // string connectionId and userId. A record whose post failed otherwise is
 // reported in BatchItemFailures by its sequence number, for Lambda to retry
-// from there. Handle never returns an error.
+// from there; so is a record whose handling panicked (lambdaenv.Recover).
+// Handle never returns an error.
 func (h *WelcomeHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	log := h.log
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("request_id", lc.AwsRequestID)
-	}
+	ctx, log := lambdaenv.Invocation(ctx, h.log)
 	failed := make([]bool, len(ev.Records))
 	_ = h.n.each(len(ev.Records), func(i int) error {
 		failed[i] = h.welcome(ctx, log, ev.Records[i]) != nil
@@ -82,7 +80,10 @@ func (h *WelcomeHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (e
 	return resp, nil
 }
 
-func (h *WelcomeHandler) welcome(ctx context.Context, log *slog.Logger, rec events.DynamoDBEventRecord) error {
+// welcome welcomes the connection of one record; an error means "retry
+// from this record".
+func (h *WelcomeHandler) welcome(ctx context.Context, log *slog.Logger, rec events.DynamoDBEventRecord) (err error) {
+	defer lambdaenv.Recover(log, &err)
 	if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
 		return nil
 	}

@@ -36,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/jsonvalue"
 )
 
 // resourcePath is the ERP Integrations resource under the base URL.
@@ -130,7 +132,7 @@ func (c *Client) UploadFileToUCM(ctx context.Context, d Document) (documentID st
 		FileName:        d.FileName,
 	}
 	var resp struct {
-		DocumentID flexString `json:"DocumentId"`
+		DocumentID jsonvalue.Text `json:"DocumentId"`
 	}
 	if err := c.post(ctx, op, body, &resp); err != nil {
 		return "", err
@@ -169,7 +171,7 @@ func (c *Client) SubmitESSJob(ctx context.Context, j Job) (requestID string, err
 // submit posts a job submission and interprets its ReqstId.
 func (c *Client) submit(ctx context.Context, op, definition string, body any) (string, error) {
 	var resp struct {
-		ReqstID flexString `json:"ReqstId"`
+		ReqstID jsonvalue.Text `json:"ReqstId"`
 	}
 	if err := c.post(ctx, op, body, &resp); err != nil {
 		return "", err
@@ -203,7 +205,7 @@ func (c *Client) JobStatus(ctx context.Context, requestID string) (State, error)
 	if err != nil {
 		return "", err
 	}
-	var s flexString
+	var s jsonvalue.Text
 	if len(item.RequestStatus) > 0 {
 		if err := json.Unmarshal(item.RequestStatus, &s); err != nil {
 			return "", permanent(op, "request "+requestID+": RequestStatus is not a string", ErrUnexpectedResponse)
@@ -383,30 +385,4 @@ func isRequestID(s string) bool {
 		}
 	}
 	return true
-}
-
-// flexString decodes a JSON string or number (Oracle sends IDs as either) as
-// trimmed text; null is "".
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(strings.TrimSpace(s))
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return errors.New("want a string or a number")
-	}
-	*f = flexString(n.String())
-	return nil
 }

@@ -41,7 +41,7 @@ func NewConnect(verifier *auth.Verifier, conns connection.Store, now func() time
 // a Sec-WebSocket-Protocol header echoing one of the client's offers when it
 // made any (see auth.Credentials.Protocol). The error is always nil.
 func (h *Connect) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	log := requestLogger(ctx, h.log, req)
+	ctx, log := invocation(ctx, h.log, req)
 
 	creds, err := auth.Extract(req)
 	var userID string
@@ -60,7 +60,7 @@ func (h *Connect) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 	}
 	c := connection.New(rc.ConnectionID, userID, h.now(), rc.Identity.SourceIP, userAgent(req))
 	if err := h.conns.Put(ctx, c); err != nil {
-		log.Error("connect store failed", slog.String("user_id", userID), slog.Any("err", err))
+		log.Error("connect store failed", slog.String("user_id", userID), slog.Any("error", err))
 		return status(http.StatusInternalServerError), nil
 	}
 

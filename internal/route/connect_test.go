@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/testing/bgtest"
@@ -60,12 +59,8 @@ func setQuery(req *events.APIGatewayWebsocketProxyRequest, name, value string) {
 
 func newConnect(tb testing.TB, conns connection.Store) (*route.Connect, *bgtest.Buffer) {
 	tb.Helper()
-	v, err := auth.NewVerifier(testSecret, auth.DefaultLeeway, func() time.Time { return t0 })
-	if err != nil {
-		tb.Fatal(err)
-	}
 	log, buf := logBuffer()
-	return route.NewConnect(v, conns, func() time.Time { return t0 }, log), buf
+	return newConnectLogging(tb, conns, log), buf
 }
 
 func TestConnectAccepts(t *testing.T) {
@@ -322,7 +317,7 @@ func TestConnectLogsIdentifyTheInvocation(t *testing.T) {
 	if _, err := h.Handle(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"request_id":"R1kmxFdUtjMFpLw="`, `"route":"$connect"`, `"connection_id":"` + testConnID + `"`, `"token_source":"query"`} {
+	for _, want := range []string{`"apigw_request_id":"R1kmxFdUtjMFpLw="`, `"route_key":"$connect"`, `"connection_id":"` + testConnID + `"`, `"token_source":"query"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s: %s", want, logs)
 		}

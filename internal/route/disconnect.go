@@ -28,14 +28,14 @@ func NewDisconnect(conns connection.Store, log *slog.Logger) *Disconnect {
 // 500 only if the store fails. The error is always nil. (API Gateway ignores
 // the $disconnect response; the status shows in the logs and metrics.)
 func (h *Disconnect) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	log := requestLogger(ctx, h.log, req)
+	ctx, log := invocation(ctx, h.log, req)
 	id := req.RequestContext.ConnectionID
 	if id == "" {
 		log.Warn("disconnect event without connection id")
 		return status(http.StatusOK), nil
 	}
 	if err := h.conns.Delete(ctx, id); err != nil {
-		log.Error("disconnect store failed", slog.Any("err", err))
+		log.Error("disconnect store failed", slog.Any("error", err))
 		return status(http.StatusInternalServerError), nil
 	}
 	log.Info("disconnected", slog.Int64("close_code", req.RequestContext.DisconnectStatusCode))

@@ -119,7 +119,7 @@ func NewMessage(cfg MessageConfig) *Message {
 // in the connection store: a client only ever reads or changes its own
 // user's notifications.
 func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	log := requestLogger(ctx, h.log, req)
+	ctx, log := invocation(ctx, h.log, req)
 	typ, reply, err := h.dispatch(ctx, log, req)
 
 	var bad *replyError
@@ -134,7 +134,7 @@ func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 		log.Info("message rejected", slog.String("type", typ), slog.String("code", bad.code))
 		reply = bad.reply()
 	default:
-		log.Error("message failed", slog.String("type", typ), slog.Any("err", err))
+		log.Error("message failed", slog.String("type", typ), slog.Any("error", err))
 		reply = replyError{code: CodeInternal, message: "internal error"}.reply()
 	}
 
@@ -142,7 +142,7 @@ func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 	if reply != nil {
 		body, err := json.Marshal(reply)
 		if err != nil {
-			log.Error("message reply not encodable", slog.String("type", typ), slog.Any("err", err))
+			log.Error("message reply not encodable", slog.String("type", typ), slog.Any("error", err))
 			body, _ = json.Marshal(replyError{code: CodeInternal, message: "internal error"}.reply())
 		}
 		resp.Body = string(body)
@@ -198,10 +198,17 @@ func parse(req events.APIGatewayWebsocketProxyRequest) ([]byte, map[string]json.
 	return body, fields, nil
 }
 
-// decode unmarshals the body into the request struct v.
+// decode unmarshals the body into the request struct v. The error names the
+// first field of the wrong type as v's JSON tag spells it (not as the client
+// sent it).
 func decode(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return &replyError{code: CodeInvalidRequest, message: "a field has the wrong type"}
+		message := "a field has the wrong type"
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			message += ": " + typeErr.Field
+		}
+		return &replyError{code: CodeInvalidRequest, message: message}
 	}
 	return nil
 }
@@ -458,7 +465,7 @@ type (
 // replyError is a failure the client is told about with an error reply.
 type replyError struct {
 	code    string // one of the Code constants
-	message string // constant text for the client
+	message string // fixed text for the client, never what it sent
 }
 
 func (e replyError) Error() string { return "socket: " + e.code + ": " + e.message }

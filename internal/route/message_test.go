@@ -504,7 +504,7 @@ func TestMessageLogs(t *testing.T) {
 	w.send(t, `{"type":"history"}`)
 	w.send(t, `{"type":"`+strings.Repeat("z", 64)+`"}`)
 	logs := w.logs.String()
-	for _, want := range []string{`"request_id":"R1knPH17NjMFftw="`, `"route":"ping"`, `"connection_id":"` + testConnID + `"`, `"type":"history"`, `"code":"unknown_type"`} {
+	for _, want := range []string{`"apigw_request_id":"R1knPH17NjMFftw="`, `"route_key":"ping"`, `"connection_id":"` + testConnID + `"`, `"type":"history"`, `"code":"unknown_type"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s: %s", want, logs)
 		}

@@ -2,8 +2,8 @@
 //
 // Connect authenticates a client on $connect and records its connection,
 // Disconnect forgets it on $disconnect, and Message answers what clients send
-// (routes ping, resume, history, mark_read, status and $default; SPEC section
-// 1). The Lambda functions and the local stack invoke the same Handle methods
+// (routes ping, resume, history, mark_read, status and $default;
+// docs/protocol.md#client-to-server). The Lambda functions and the local stack invoke the same Handle methods
 // with the same event shapes.
 //
 // Handlers never return an error to the runtime: every outcome is a response,
@@ -17,9 +17,9 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 )
 
 // ErrGone is the error a Poster returns, or wraps, when the connection it
@@ -34,19 +34,16 @@ type Poster interface {
 	PostTo(ctx context.Context, connectionID string, data []byte) error
 }
 
-// requestLogger returns log with the attributes that identify one invocation.
-// It never adds headers or the query string, which may hold a token.
-func requestLogger(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) *slog.Logger {
+// invocation returns the logger of one invocation, and ctx carrying it
+// (lambdaenv.Invocation): log with the Lambda request id and the event's API
+// Gateway request id, connection id and route key. It never adds headers or
+// the query string, which may hold a token.
+func invocation(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (context.Context, *slog.Logger) {
 	rc := req.RequestContext
-	attrs := []any{
-		slog.String("request_id", rc.RequestID),
-		slog.String("route", rc.RouteKey),
+	return lambdaenv.Invocation(ctx, log,
+		slog.String("apigw_request_id", rc.RequestID),
 		slog.String("connection_id", rc.ConnectionID),
-	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("aws_request_id", lc.AwsRequestID))
-	}
-	return log.With(attrs...)
+		slog.String("route_key", rc.RouteKey))
 }
 
 // status returns a response with code and its standard text as the body.

@@ -24,7 +24,7 @@ type JobSpec struct {
 	Params     string // parameter template, e.g. "{interface_options_id},{document_id},N,N"
 }
 
-// ESS job packages and definitions of ORACLE.md.
+// ESS job packages of docs/design.md#jobs-and-parameters.
 const (
 	LoaderPackage       = "/oracle/apps/ess/financials/commonModules/shared/common/interfaceLoader/"
 	BudgetImportPackage = "/oracle/apps/ess/financials/commitmentControl/integration/budgetImport/"
@@ -80,7 +80,8 @@ type Config struct {
 	MaxAttempts int
 }
 
-// DefaultConfig returns the configuration of ORACLE.md, without QueueURL.
+// DefaultConfig returns the configuration of docs/design.md#jobs-and-parameters,
+// without QueueURL.
 func DefaultConfig() Config {
 	return Config{
 		BudgetAccount:  "fin$/budgetaryControl$/import$",

@@ -109,10 +109,10 @@ func (r *run) checkpoint(intent Pending, result string, apply func(*State, strin
 		if err = r.save(); err == nil {
 			return nil
 		}
-		r.log.Warn("checkpoint write failed", "op", intent.Op, "attempt", attempt, "err", err)
+		r.log.Warn("checkpoint write failed", "op", intent.Op, "attempt", attempt, "error", err)
 	}
 	r.log.Error("oracle result not checkpointed; a redelivery will report it in doubt",
-		"op", intent.Op, "step", intent.Step, "result", result, "err", err)
+		"op", intent.Op, "step", intent.Step, "result", result, "error", err)
 	return fmt.Errorf("workflow: %s: checkpoint %s result %s: %w", r.st.TransactionID, intent.Op, result, err)
 }
 
@@ -217,7 +217,7 @@ func classify(op string, err error) int {
 
 // callFailed handles the error of a side-effecting call.
 func (r *run) callFailed(intent Pending, err error) error {
-	r.log.Warn("oracle call failed", "op", intent.Op, "step", intent.Step, "err", err)
+	r.log.Warn("oracle call failed", "op", intent.Op, "step", intent.Step, "error", err)
 	what := r.opLabel(intent)
 	var oe *oracle.Error
 	status := 0
@@ -231,7 +231,7 @@ func (r *run) callFailed(intent Pending, err error) error {
 				what, r.d.ReceiveCount, failureText(status)), "")
 		}
 		if serr := r.clearIntent(intent); serr != nil {
-			r.log.Error("intent not cleared; a redelivery will report the call in doubt", "err", serr)
+			r.log.Error("intent not cleared; a redelivery will report the call in doubt", "error", serr)
 		}
 		return fmt.Errorf("workflow: %s: %s not accepted, to be retried: %w", r.st.TransactionID, intent.Op, err)
 	case ambiguous:

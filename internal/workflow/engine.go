@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	smithytime "github.com/aws/smithy-go/time"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 )
@@ -49,7 +50,10 @@ type Hooks struct {
 
 // Options tune an Engine. The zero value of every field selects its default.
 type Options struct {
-	Logger *slog.Logger     // default: discard
+	// Logger is the default logger; a Process call logs through the
+	// invocation's logger in its context instead (lambdaenv.LoggerFrom),
+	// which the Worker attaches with the message's ID. Default: discard.
+	Logger *slog.Logger
 	Now    func() time.Time // clock; default time.Now
 	// Sleep waits d or until ctx ends. It is used only between attempts of a
 	// checkpoint write that DynamoDB failed, never to wait for Oracle.
@@ -136,7 +140,7 @@ func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
 	} else {
 		txID = msg.Request.TransactionID
 	}
-	r.log = e.log.With("transaction_id", txID, "message_id", d.MessageID)
+	r.log = lambdaenv.LoggerFrom(ctx, e.log).With("transaction_id", txID)
 	for attempt := 1; ; attempt++ {
 		err = r.once(txID, msg.Poll)
 		if !errors.Is(err, ErrVersion) || attempt == maxReloads {

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/testing/logtest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -265,27 +267,106 @@ func TestWorkerKeepsMessageWhenDeadLetterFails(t *testing.T) {
 	}
 }
 
-func TestWorkerRecoversFromPanic(t *testing.T) {
+// TestWorkerPanic: a panic while processing one record is logged once, with
+// its stack, and the record reported as a batch item failure, for SQS to
+// deliver again (and its redrive policy to dead-letter eventually); the
+// rest of the batch is processed.
+func TestWorkerPanic(t *testing.T) {
 	h := newHarness(t, memory)
 	engine, err := workflow.NewEngine(h.store, h.oracle, h.sent,
-		func(context.Context, string, notification.Notification) error { panic("notifier bug") },
+		func(ctx context.Context, userID string, n notification.Notification) error {
+			if userID == "666" {
+				panic("notifier bug")
+			}
+			return h.inbox.notify(ctx, userID, n)
+		},
 		h.cfg, workflow.Options{Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, dlq := h.q.urls()
-	w := workflow.NewWorker(engine, h.sent, dlq, nil)
+	log, logs := logtest.New()
+	w := workflow.NewWorker(engine, h.sent, dlq, log)
 	body, _ := os.ReadFile("testdata/budget_transfer.json")
-	resp, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
-		{MessageId: "p", Body: string(body)}}})
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("Handle = %+v, %v", resp, err)
+	var panicking map[string]any
+	if err := json.Unmarshal(body, &panicking); err != nil {
+		t.Fatal(err)
 	}
-	dl := h.q.deadLetters(t)
-	if len(dl) != 1 || dl[0].Body != string(body) {
-		t.Fatalf("dead letters = %+v", dl)
+	panicking["user_id"], panicking["transaction_id"] = "666", "603"
+	bad, _ := json.Marshal(panicking)
+	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-panic"})
+	resp, err := w.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "ok", Body: string(body)},
+		{MessageId: "p", Body: string(bad)},
+		{MessageId: "malformed", Body: "{"},
+	}})
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "p" {
+		t.Fatalf("Handle = %+v, %v; want only the record that panicked reported failed", resp, err)
 	}
-	contains(t, "failure_reason", dl[0].Reason, "internal error")
+	if st := h.state("602"); st.Status != workflow.StatusWaiting {
+		t.Errorf("workflow 602 is %s; want it waiting for Oracle, as without the panic", st.Status)
+	}
+	if dl := h.q.deadLetters(t); len(dl) != 1 || dl[0].Body != "{" {
+		t.Errorf("dead letters = %+v; want only the malformed record: the redrive policy dead-letters one that keeps panicking", dl)
+	}
+	var panics []map[string]any
+	for _, line := range logs.Lines(t) {
+		if line["panic"] != nil {
+			panics = append(panics, line)
+		}
+	}
+	if len(panics) != 1 {
+		t.Fatalf("%d lines with a panic; want it logged once:\n%s", len(panics), logs)
+	}
+	p := panics[0]
+	stack, _ := p["stack"].(string)
+	if p["level"] != "ERROR" || p["panic"] != "notifier bug" || p["message_id"] != "p" || p["aws_request_id"] != "lambda-panic" ||
+		!strings.Contains(stack, "workflow_test.TestWorkerPanic") {
+		t.Errorf("panic logged as %v; want an error of record p with the value and the stack where it happened", p)
+	}
+}
+
+// TestWorkerLogsTheInvocation: every line of one invocation, the Engine's
+// included, names the invocation (aws_request_id) and the SQS message
+// (message_id); an ESS request is ess_request_id; no line uses a retired
+// key.
+func TestWorkerLogsTheInvocation(t *testing.T) {
+	h := newHarness(t, memory)
+	_, dlq := h.q.urls()
+	invoke := func(t *testing.T, id string, recs ...events.SQSMessage) *logtest.Recorder {
+		t.Helper()
+		log, logs := logtest.New()
+		ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: id})
+		if _, err := workflow.NewWorker(h.engine, h.sent, dlq, log).Handle(ctx, events.SQSEvent{Records: recs}); err != nil {
+			t.Fatal(err)
+		}
+		logs.Check(t, map[string]string{"aws_request_id": id, "message_id": ""})
+		return logs
+	}
+
+	body, _ := os.ReadFile("testdata/budget_transfer.json")
+	logs := invoke(t, "lambda-start", events.SQSMessage{MessageId: "m-1", Body: string(body)},
+		events.SQSMessage{MessageId: "m-bad", Body: "{"})
+	for _, msg := range []string{"workflow started", "oracle accepted", "invalid message", "message sent to the dead-letter queue"} {
+		if !strings.Contains(logs.String(), `"msg":"`+msg+`"`) {
+			t.Errorf("no line %q: the test no longer covers it\n%s", msg, logs)
+		}
+	}
+
+	h.sim.FailNext(oraclesim.OpJobStatus, oraclesim.HTTP500, 1)
+	if h.sent.pollCount() != 1 {
+		t.Fatalf("%d poll messages; want 1", h.sent.pollCount())
+	}
+	logs = invoke(t, "lambda-poll", events.SQSMessage{MessageId: "m-poll", Body: h.sent.polls[0]})
+	var read map[string]any
+	for _, line := range logs.Lines(t) {
+		if line["msg"] == "oracle read failed" {
+			read = line
+		}
+	}
+	if id, _ := read["ess_request_id"].(string); id == "" || read["error"] == nil {
+		t.Errorf("oracle read failed logged as %v; want the ESS request id and the error\n%s", read, logs)
+	}
 }
 
 func TestWorkerNeverPanics(t *testing.T) {

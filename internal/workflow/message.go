@@ -10,20 +10,25 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/finance/fbdi-notify/internal/jsonvalue"
+	"github.com/finance/fbdi-notify/internal/userid"
 )
 
 // ActionPoll is the action of the continuation message that the Engine sends
 // itself while an Oracle job runs.
 const ActionPoll = "poll"
 
-// MaxIDLength bounds a transaction or user ID (a DynamoDB key, also shown to users).
+// MaxIDLength bounds a transaction ID (a DynamoDB key, also shown to users).
+// User IDs follow package userid.
 const MaxIDLength = 128
 
-// Request is an upstream transfer message (SPEC section 4):
+// Request is an upstream transfer message (docs/protocol.md#workflow-queue):
 //
 //	{"kind":"budget_transfer","transaction_id":"602","user_id":"123","lines":[...],"options":{...}}
 //
-// transaction_id and user_id may be JSON strings or integers.
+// transaction_id may be a JSON string or integer; user_id is a user id as
+// package userid reads one (a string, or a whole number: 123 is "123").
 type Request struct {
 	Kind          Kind            // budget_transfer or journal_import
 	TransactionID string          // upstream transaction; the workflow's key
@@ -63,10 +68,11 @@ type Overrides struct {
 	AutoPostCriteriaID  string `json:"autopost_criteria_id,omitempty"`  // AutomaticPosting: criteria set ID
 }
 
-// UnmarshalJSON decodes options strictly: unknown keys are errors, and
-// numbers are kept as written.
+// UnmarshalJSON decodes options strictly: unknown keys are errors. Values are
+// read as jsonvalue.Text: strings trimmed, numbers kept as written, null as
+// an option not given.
 func (o *Overrides) UnmarshalJSON(data []byte) error {
-	var raw map[string]flexString
+	var raw map[string]jsonvalue.Text
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("options must be an object of strings or numbers: %w", err)
 	}
@@ -84,30 +90,6 @@ func (o *Overrides) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("options: unknown option %q", k)
 		}
 		*p = string(v)
-	}
-	return nil
-}
-
-// flexString is a JSON string, or a number kept exactly as written.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-	case len(data) > 0 && (data[0] == '-' || data[0] >= '0' && data[0] <= '9'):
-		var n json.Number
-		if err := json.Unmarshal(data, &n); err != nil {
-			return err
-		}
-		*f = flexString(n)
-	default:
-		return fmt.Errorf("%s is not a string or a number", data)
 	}
 	return nil
 }
@@ -163,7 +145,7 @@ func parseRequest(body []byte, fields map[string]json.RawMessage) (*Request, err
 	var r Request
 	// The IDs first, so that every later error can name them.
 	txID, txErr := parseID(fields["transaction_id"])
-	userID, userErr := parseID(fields["user_id"])
+	userID, userErr := userid.Parse(fields["user_id"])
 	if txErr == nil {
 		r.TransactionID = txID
 	}
@@ -177,7 +159,7 @@ func parseRequest(body []byte, fields map[string]json.RawMessage) (*Request, err
 		return nil, invalid("transaction_id " + txErr.Error())
 	}
 	if userErr != nil {
-		return nil, invalid("user_id " + userErr.Error())
+		return nil, invalid("user_id: " + userErr.Error())
 	}
 	var kind string
 	if json.Unmarshal(fields["kind"], &kind) != nil {
@@ -208,7 +190,7 @@ func parseRequest(body []byte, fields map[string]json.RawMessage) (*Request, err
 	return &r, nil
 }
 
-// parseID reads a transaction or user ID: a non-empty JSON string of at most
+// parseID reads a transaction ID: a non-empty JSON string of at most
 // MaxIDLength printable characters, or a JSON integer.
 func parseID(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
@@ -243,19 +225,21 @@ func parseID(raw json.RawMessage) (string, error) {
 
 // fingerprint returns the hex SHA-256 of body in a canonical form: object keys
 // sorted, insignificant space dropped, numbers as written, and the two IDs as
-// strings. So the same message re-sent with other spacing, key order or
-// "602" for 602 is a duplicate, and any change of content is a conflict. A
-// body that is not a JSON object is hashed as it is.
+// strings (the user ID as userid.Parse reads it). So the same message re-sent
+// with other spacing, key order, "602" for 602 or 1.23e2 for 123 as user_id
+// is a duplicate, and any change of content is a conflict. A body that is not
+// a JSON object is hashed as it is.
 func fingerprint(body []byte) string {
 	canon := body
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v map[string]any
 	if dec.Decode(&v) == nil && v != nil {
-		for _, k := range []string{"transaction_id", "user_id"} {
-			if n, ok := v[k].(json.Number); ok {
-				v[k] = n.String()
-			}
+		if n, ok := v["transaction_id"].(json.Number); ok {
+			v["transaction_id"] = n.String()
+		}
+		if n, ok := v["user_id"].(json.Number); ok {
+			v["user_id"], _ = userid.Parse(json.RawMessage(n))
 		}
 		if b, err := json.Marshal(v); err == nil {
 			canon = b
@@ -274,7 +258,7 @@ func PeekIDs(body []byte) (transactionID, userID string) {
 		return "", ""
 	}
 	transactionID, _ = parseID(fields["transaction_id"])
-	userID, _ = parseID(fields["user_id"])
+	userID, _ = userid.Parse(fields["user_id"])
 	return transactionID, userID
 }
 

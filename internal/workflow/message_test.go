@@ -32,7 +32,11 @@ func TestParseMessage(t *testing.T) {
 		{name: "fractional transaction", body: `{"kind":"budget_transfer","transaction_id":6.5,"user_id":"1","lines":[]}`,
 			wantErr: "transaction_id must be a string or an integer", wantUsr: "1"},
 		{name: "blank user", body: `{"kind":"budget_transfer","transaction_id":"9","user_id":"  ","lines":[]}`,
-			wantErr: "user_id is required", wantTx: "9"},
+			wantErr: "invalid user id: empty or blank", wantTx: "9"},
+		{name: "user id in exponent notation", body: `{"kind":"journal_import","transaction_id":"9","user_id":1.23e2,"lines":[]}`,
+			wantTx: "9", wantUsr: "123"},
+		{name: "fractional user", body: `{"kind":"budget_transfer","transaction_id":"9","user_id":12.5,"lines":[]}`,
+			wantErr: "invalid user id: 12.5 is not a whole number", wantTx: "9"},
 		{name: "control character in id", body: `{"kind":"budget_transfer","transaction_id":"a\nb","user_id":"1","lines":[]}`,
 			wantErr: "control characters", wantUsr: "1"},
 		{name: "id too long", body: `{"kind":"budget_transfer","transaction_id":"` + strings.Repeat("x", 129) + `","user_id":"1","lines":[]}`,
@@ -94,12 +98,13 @@ func TestParseMessage(t *testing.T) {
 
 func TestParseMessageOptions(t *testing.T) {
 	msg, err := ParseMessage([]byte(`{"kind":"journal_import","transaction_id":"1","user_id":"2","lines":[],
-		"options":{"ledger_id":300000046975971,"source":"Spreadsheet","budget_import_params":"A,{budget_entry_name}"}}`))
+		"options":{"ledger_id":300000046975971,"source":" Spreadsheet ","budget_import_params":"A,{budget_entry_name}","group_id":null}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := msg.Request.Options
-	if o.LedgerID != "300000046975971" || o.Source != "Spreadsheet" || o.BudgetImportParams != "A,{budget_entry_name}" {
+	if o.LedgerID != "300000046975971" || o.Source != "Spreadsheet" || o.BudgetImportParams != "A,{budget_entry_name}" ||
+		o.GroupID != "" {
 		t.Fatalf("options = %+v", o)
 	}
 }
@@ -115,6 +120,7 @@ func TestFingerprint(t *testing.T) {
 		{name: "other spacing and key order", body: `{ "lines": [ {"amount": "1.50"} ], "user_id": "123",
 			"transaction_id": "602", "kind": "budget_transfer" }`, same: true},
 		{name: "integer ids", body: `{"kind":"budget_transfer","transaction_id":602,"user_id":123,"lines":[{"amount":"1.50"}]}`, same: true},
+		{name: "user id in exponent notation", body: `{"kind":"budget_transfer","transaction_id":"602","user_id":1.23e2,"lines":[{"amount":"1.50"}]}`, same: true},
 		{name: "other amount", body: `{"kind":"budget_transfer","transaction_id":"602","user_id":"123","lines":[{"amount":"1.5"}]}`},
 		{name: "other user", body: `{"kind":"budget_transfer","transaction_id":"602","user_id":"124","lines":[{"amount":"1.50"}]}`},
 		{name: "added option", body: `{"kind":"budget_transfer","transaction_id":"602","user_id":"123","lines":[{"amount":"1.50"}],"options":{"source":"x"}}`},

@@ -78,7 +78,7 @@ func (r *run) send(n notification.Notification, at time.Time, ord int) error {
 // the audit trail (status route) and the final notification remain.
 func (r *run) bestEffort(err error) {
 	if err != nil {
-		r.log.Warn("progress notification failed", "err", err)
+		r.log.Warn("progress notification failed", "error", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -13,7 +14,7 @@ import (
 // it becomes a failed workflow (or, if that transaction exists with other
 // content, a rejection on it); the user, when known, is told. It returns inv.
 func (e *Engine) reject(ctx context.Context, inv *InvalidError, body []byte, d Delivery) error {
-	log := e.log.With("transaction_id", inv.TransactionID, "message_id", d.MessageID)
+	log := lambdaenv.LoggerFrom(ctx, e.log).With("transaction_id", inv.TransactionID)
 	log.Warn("invalid message", "reason", inv.Reason)
 	fp := fingerprint(body)
 	if inv.TransactionID == "" {
@@ -21,7 +22,7 @@ func (e *Engine) reject(ctx context.Context, inv *InvalidError, body []byte, d D
 			now := e.now()
 			n := notification.UploadFailed("", "A transfer message was rejected", inv.Reason)
 			if err := e.deliver(ctx, inv.UserID, n, now, ordRejected, fp); err != nil {
-				log.Warn("rejection notification failed", "err", err)
+				log.Warn("rejection notification failed", "error", err)
 			}
 		}
 		return inv
@@ -96,7 +97,7 @@ func (r *run) rejectConflict(userID, fp, reason string) error {
 	n := notification.UploadFailed(st.TransactionID,
 		fmt.Sprintf("A message for transaction %s was rejected", st.TransactionID), reason)
 	if err := r.e.deliver(r.ctx, userID, n, rej.At, ordRejected, fp); err != nil {
-		r.log.Warn("rejection notification failed", "err", err)
+		r.log.Warn("rejection notification failed", "error", err)
 	}
 	return &InvalidError{Reason: reason, TransactionID: st.TransactionID, UserID: userID}
 }

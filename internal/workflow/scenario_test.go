@@ -93,7 +93,8 @@ func TestBudgetTransferSucceeds(t *testing.T) {
 			t.Errorf("BudgetImport = %s %q", subs[1].Package, subs[1].Params)
 		}
 
-		// Every notification: right transaction, steps named as SPEC 5, IDs
+		// Every notification: right transaction, steps named as in
+		// docs/protocol.md#workflow-steps, IDs
 		// sorting in the order sent (so history and resume replay in order).
 		notes := h.inbox.of("123")
 		wantSteps := []string{"Preparing Data", "Upload to UCM", "Interface Loader", "Budget Import", "Verify Results"}

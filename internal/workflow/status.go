@@ -14,7 +14,7 @@ type Service struct {
 // NewService returns a Service reading workflows from store.
 func NewService(store Store) *Service { return &Service{store: store} }
 
-// StatusReply is the workflow_status message (SPEC section 1).
+// StatusReply is the workflow_status message (docs/protocol.md#status).
 type StatusReply struct {
 	Type          string       `json:"type"` // always "workflow_status"
 	TransactionID string       `json:"transaction_id"`

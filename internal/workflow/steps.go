@@ -224,7 +224,7 @@ func stateHint(s oracle.State) string {
 // refused or an unknown request fail the workflow; anything else may pass,
 // so it waits for the next poll.
 func (r *run) oracleVerdict(err error, def, id, what string) verdict {
-	r.log.Warn("oracle read failed", "request_id", id, "what", what, "err", err)
+	r.log.Warn("oracle read failed", "ess_request_id", id, "what", what, "error", err)
 	switch {
 	case errors.Is(err, oracle.ErrUnauthorized):
 		return verdict{outcome: failed, reason: fmt.Sprintf("Oracle refused the integration user's credentials "+
@@ -240,7 +240,7 @@ func (r *run) oracleVerdict(err error, def, id, what string) verdict {
 func (r *run) jobLog(id string) string {
 	text, err := r.e.oracle.JobLog(r.ctx, id)
 	if err != nil {
-		r.log.Warn("oracle job log unavailable", "request_id", id, "err", err)
+		r.log.Warn("oracle job log unavailable", "ess_request_id", id, "error", err)
 		return fmt.Sprintf("(the log of ESS request %s could not be read)", id)
 	}
 	if strings.TrimSpace(text) == "" {

@@ -10,15 +10,19 @@ import (
 )
 
 func TestMemoryStore(t *testing.T) {
-	workflowtest.TestStore(t, func(_ testing.TB, now func() time.Time) workflow.Store {
+	newStore := func(t *testing.T, now func() time.Time) workflow.Store {
 		return workflow.NewMemoryStore(now)
-	})
+	}
+	workflowtest.Run(t, newStore)
+	// The embedded store must apply concurrent conditional writes atomically,
+	// as DynamoDB does.
+	workflowtest.RunConcurrentUpdates(t, newStore)
 }
 
 func TestDynamoStore(t *testing.T) {
 	db := awstest.DynamoDB(t)
-	workflowtest.TestStore(t, func(tb testing.TB, now func() time.Time) workflow.Store {
-		return workflow.NewDynamoStore(db, newTable(tb), now)
+	workflowtest.Run(t, func(t *testing.T, now func() time.Time) workflow.Store {
+		return workflow.NewDynamoStore(db, newTable(t), now)
 	})
 }
 
@@ -27,12 +31,4 @@ func TestDynamoStore(t *testing.T) {
 func newTable(tb testing.TB) string {
 	tb.Helper()
 	return awstest.TemplateTable(tb, awstest.DynamoDB(tb), "WorkflowsTable")
-}
-
-// The embedded store must apply concurrent conditional writes atomically, as
-// DynamoDB does.
-func TestMemoryStoreConcurrentUpdates(t *testing.T) {
-	workflowtest.TestConcurrentUpdates(t, func(_ testing.TB, now func() time.Time) workflow.Store {
-		return workflow.NewMemoryStore(now)
-	})
 }

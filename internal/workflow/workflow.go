@@ -1,4 +1,4 @@
-// Package workflow runs the FBDI workflows of SPEC section 5: a budget
+// Package workflow runs the FBDI workflows of docs/protocol.md#workflow-steps: a budget
 // transfer or a journal import goes through five steps (Preparing Data,
 // Upload to UCM, Interface Loader, then Budget Import and Verify Results, or
 // Journal Import and AutoPost), each reported to the user as an
@@ -11,7 +11,7 @@
 // workflow queue. The Worker is the SQS edge (events.SQSEvent in, partial
 // batch failures out); Service answers the status route.
 //
-// # Exactly once towards Oracle
+// # At most once towards Oracle
 //
 // SQS delivers at least once and Lambda may die at any instruction, so every
 // Oracle side effect (uploadFileToUCM, submitESSJobRequest) is bracketed by
@@ -53,7 +53,7 @@ import (
 	"time"
 )
 
-// Kind names the two workflows of SPEC section 4.
+// Kind names the two workflows of docs/protocol.md#workflow-queue.
 type Kind string
 
 // Kinds of workflow.
@@ -79,7 +79,7 @@ func (s Status) Terminal() bool { return s == StatusSucceeded || s == StatusFail
 // TotalSteps is the number of steps of every workflow.
 const TotalSteps = 5
 
-// Step names, exactly as SPEC section 5 spells them.
+// Step names, exactly as docs/protocol.md#workflow-steps spells them.
 const (
 	StepPreparingData   = "Preparing Data"
 	StepUploadToUCM     = "Upload to UCM"

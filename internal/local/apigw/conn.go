@@ -102,7 +102,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("gateway: $connect handler returned status %d", resp.StatusCode)
 		}
 		if err != nil {
-			log.Error("connect handler failed", "request_id", req.RequestContext.RequestID, "err", err)
+			log.Error("connect handler failed", "apigw_request_id", req.RequestContext.RequestID, "error", err)
 			writeJSONMessage(w, http.StatusBadGateway, messageInternalError)
 			return
 		}
@@ -125,7 +125,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		g.unregister(c)
 		close(c.ready)
-		log.Warn("websocket handshake failed", "err", err)
+		log.Warn("websocket handshake failed", "error", err)
 		g.disconnect(c, websocket.StatusAbnormalClosure, "", log)
 		return
 	}
@@ -168,7 +168,7 @@ func (g *Gateway) disconnect(c *conn, code websocket.StatusCode, reason string, 
 	}
 	req := g.disconnectEvent(c, code, reason, g.cfg.Now())
 	if _, err := g.invoke(context.Background(), rt, req); err != nil {
-		log.Error("disconnect handler failed", "request_id", req.RequestContext.RequestID, "err", err)
+		log.Error("disconnect handler failed", "apigw_request_id", req.RequestContext.RequestID, "error", err)
 	}
 }
 
@@ -229,7 +229,7 @@ func (g *Gateway) handleMessage(c *conn, typ websocket.MessageType, data []byte,
 	req := g.messageEvent(c, rt.Key, requestID, typ, data, g.cfg.Now())
 	resp, err := g.invoke(context.Background(), rt, req)
 	if err != nil {
-		log.Error("route handler failed", "route", rt.Key, "request_id", requestID, "err", err)
+		log.Error("route handler failed", "route_key", rt.Key, "apigw_request_id", requestID, "error", err)
 		c.sendLogged(websocket.MessageText, gatewayMessage(messageInternalError, c.id, requestID), log)
 		return
 	}
@@ -264,7 +264,7 @@ func (g *Gateway) invoke(ctx context.Context, rt Route, req events.APIGatewayWeb
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newUUID()})
 	defer func() {
 		if p := recover(); p != nil {
-			g.log.Error("handler panicked", "route", rt.Key, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			g.log.Error("handler panicked", "route_key", rt.Key, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("gateway: %s handler panicked: %v", rt.Key, p)
 		}
 	}()
@@ -405,7 +405,7 @@ func (c *conn) checkWrite() {
 // sendLogged sends p and logs a failure; the read loop notices a dead connection.
 func (c *conn) sendLogged(typ websocket.MessageType, p []byte, log *slog.Logger) {
 	if err := c.send(typ, p); err != nil {
-		log.Warn("send to client failed", "err", err)
+		log.Warn("send to client failed", "error", err)
 	}
 }
 

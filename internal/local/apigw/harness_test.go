@@ -108,7 +108,7 @@ func record(ch chan<- events.APIGatewayWebsocketProxyRequest, next apigw.Handler
 	}
 }
 
-// url is the WebSocket URL of the apigw.
+// url is the WebSocket URL of the gateway.
 func (h *harness) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") }
 
 // dial connects a client and returns it with its connection ID.

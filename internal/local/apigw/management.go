@@ -118,7 +118,7 @@ func (g *Gateway) postToConnection(w http.ResponseWriter, r *http.Request, id st
 		typ = websocket.MessageBinary
 	}
 	if err := c.send(typ, data); err != nil {
-		g.log.Warn("post to connection failed", "connection_id", id, "err", err)
+		g.log.Warn("post to connection failed", "connection_id", id, "error", err)
 		writeError(w, http.StatusGone, typeGone, "")
 		return
 	}

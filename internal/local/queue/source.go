@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // Handler is an SQS-triggered Lambda handler.
@@ -109,7 +110,7 @@ func poll(ctx context.Context, src source, queue string, h Handler, opts SourceO
 			if ctx.Err() != nil {
 				return
 			}
-			opts.Logger.Error("receive failed; retrying", "queue", queue, "err", err)
+			opts.Logger.Error("receive failed; retrying", "queue", queue, "error", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(receiveRetry):
@@ -127,9 +128,12 @@ func poll(ctx context.Context, src source, queue string, h Handler, opts SourceO
 	}
 }
 
-// invoke runs h on one batch and deletes the records that succeeded.
+// invoke runs h on one batch, as Lambda would (bounded by the timeout, with
+// a Lambda context whose request id the handler logs), and deletes the
+// records that succeeded.
 func invoke(ctx context.Context, src source, queue string, h Handler, ev events.SQSEvent, opts SourceOptions) {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
+	ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: newUUID()})
 	resp, err := safeInvoke(ictx, h, ev)
 	cancel()
 	var failed map[string]bool
@@ -137,7 +141,7 @@ func invoke(ctx context.Context, src source, queue string, h Handler, ev events.
 		failed, err = failedItems(ev, resp)
 	}
 	if err != nil {
-		opts.Logger.Warn("invocation failed; batch returns to the queue", "queue", queue, "messages", len(ev.Records), "err", err)
+		opts.Logger.Warn("invocation failed; batch returns to the queue", "queue", queue, "messages", len(ev.Records), "error", err)
 		return
 	}
 	done := make([]events.SQSMessage, 0, len(ev.Records))
@@ -155,7 +159,7 @@ func invoke(ctx context.Context, src source, queue string, h Handler, ev events.
 	// A message whose delete fails comes back and is handled again, as on
 	// Lambda: the handlers are idempotent.
 	if err := src.delete(context.WithoutCancel(ctx), done); err != nil {
-		opts.Logger.Warn("delete failed; messages will be handled again", "queue", queue, "messages", len(done), "err", err)
+		opts.Logger.Warn("delete failed; messages will be handled again", "queue", queue, "messages", len(done), "error", err)
 	}
 }
 

@@ -32,7 +32,7 @@ func load(tb testing.TB) *samtemplate.Template {
 func TestRoutes(t *testing.T) {
 	tmpl := load(t)
 	if got, want := tmpl.RouteSelectionExpression(), "$request.body.type"; got != want {
-		t.Errorf("RouteSelectionExpression = %q, want %q (SPEC section 1)", got, want)
+		t.Errorf("RouteSelectionExpression = %q, want %q (docs/protocol.md#client-to-server)", got, want)
 	}
 	want := []samtemplate.Route{
 		{Key: "$connect", Function: "ConnectFunction"},

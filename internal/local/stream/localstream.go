@@ -247,7 +247,7 @@ func (c *consumer) run(ctx context.Context, initial []types.Shard) {
 		shards, err := c.describe(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				c.log.Warn("describe stream failed; retrying", "err", err)
+				c.log.Warn("describe stream failed; retrying", "error", err)
 			}
 			continue
 		}

@@ -28,7 +28,7 @@ func (c *consumer) readShard(ctx context.Context, shard string, from types.Shard
 			return false
 		}
 		failures++
-		log.Warn(msg, "failures", failures, "err", err)
+		log.Warn(msg, "failures", failures, "error", err)
 		return sleep(ctx, backoff(failures))
 	}
 	for ctx.Err() == nil {
@@ -42,10 +42,10 @@ func (c *consumer) readShard(ctx context.Context, shard string, from types.Shard
 			var trimmed *types.TrimmedDataAccessException
 			switch {
 			case errors.As(err, &notFound):
-				log.Info("shard is gone; done with it", "err", err)
+				log.Info("shard is gone; done with it", "error", err)
 				return true
 			case errors.As(err, &trimmed) && checkpoint != "":
-				log.Warn("records after the checkpoint were trimmed; reading from the trim horizon", "checkpoint", checkpoint, "err", err)
+				log.Warn("records after the checkpoint were trimmed; reading from the trim horizon", "checkpoint", checkpoint, "error", err)
 				checkpoint, from = "", types.ShardIteratorTypeTrimHorizon
 				continue
 			case err != nil:
@@ -99,7 +99,7 @@ func (c *consumer) deliver(ctx context.Context, shard string, recs []types.Recor
 		ev, err := c.record(r)
 		if err != nil {
 			c.log.Warn("record has attributes of unknown type; they are left out", "shard", shard,
-				"sequence_number", ev.Change.SequenceNumber, "err", err)
+				"sequence_number", ev.Change.SequenceNumber, "error", err)
 		}
 		if !c.matches(ev) {
 			continue
@@ -118,12 +118,12 @@ func (c *consumer) deliver(ctx context.Context, shard string, recs []types.Recor
 		}
 		if c.opts.MaximumRetryAttempts >= 0 && retries >= c.opts.MaximumRetryAttempts {
 			c.log.Warn("retries exhausted; records skipped", "shard", shard, "attempts", retries+1,
-				"sequence_numbers", sequenceNumbers(rest), "err", err)
+				"sequence_numbers", sequenceNumbers(rest), "error", err)
 			return true
 		}
 		retries++
 		c.log.Warn("invocation failed; retrying", "shard", shard, "retry", retries,
-			"sequence_numbers", sequenceNumbers(rest), "err", err)
+			"sequence_numbers", sequenceNumbers(rest), "error", err)
 		batch = rest
 		if !sleep(ctx, backoff(retries)) {
 			return false
@@ -141,7 +141,7 @@ func (c *consumer) matches(ev events.DynamoDBEventRecord) bool {
 	if err != nil {
 		// Cannot happen: the record is plain data. Delivering it is the
 		// side that loses nothing.
-		c.log.Error("record cannot be matched against the filters; delivering it", "sequence_number", ev.Change.SequenceNumber, "err", err)
+		c.log.Error("record cannot be matched against the filters; delivering it", "sequence_number", ev.Change.SequenceNumber, "error", err)
 		return true
 	}
 	for _, p := range c.filters {

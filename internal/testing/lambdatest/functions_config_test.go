@@ -10,27 +10,30 @@ import (
 )
 
 // TestFunctionsRefuseIncompleteConfiguration: a function whose environment
-// lacks what it needs stops at its cold start, logging which part is
-// missing, instead of starting and failing every event later.
+// lacks what it needs stops at its cold start, logging every missing or bad
+// variable in one line, instead of starting and failing every event later.
 func TestFunctionsRefuseIncompleteConfiguration(t *testing.T) {
 	sb := newSandbox(t)
 	tests := []struct {
 		name, function string
 		env            map[string]string
-		wantLog        string
+		wantLog        []string // in the "bad configuration" line
 	}{
 		{name: "worker without a management endpoint", function: "worker",
-			env:     map[string]string{"ORACLE_BASE_URL": "http://127.0.0.1:9/oracle", "WORKFLOW_QUEUE_URL": "q"},
-			wantLog: `"management_endpoint_set":false`},
+			env: map[string]string{"ORACLE_BASE_URL": "http://127.0.0.1:9/oracle", "WORKFLOW_QUEUE_URL": "q"},
+			wantLog: []string{"MANAGEMENT_ENDPOINT is not set", "CONNECTIONS_TABLE is not set",
+				"WORKFLOW_QUEUE_URL is not an absolute http or https URL", "ORACLE_USERNAME is not set"}},
 		{name: "worker without Oracle", function: "worker",
-			env:     map[string]string{"MANAGEMENT_ENDPOINT": "http://127.0.0.1:9", "WORKFLOW_QUEUE_URL": "q"},
-			wantLog: `"oracle_base_url_set":false`},
+			env:     map[string]string{"MANAGEMENT_ENDPOINT": "http://127.0.0.1:9", "WORKFLOW_QUEUE_URL": "http://127.0.0.1:9/q"},
+			wantLog: []string{"ORACLE_BASE_URL is not set", "ORACLE_PASSWORD is not set"}},
 		{name: "notify without a management endpoint", function: "notify", env: nil,
-			wantLog: `"management_endpoint_set":false`},
+			wantLog: []string{"MANAGEMENT_ENDPOINT is not set", "NOTIFICATIONS_TABLE is not set"}},
 		{name: "worker with a bad duration", function: "worker",
 			env: map[string]string{"MANAGEMENT_ENDPOINT": "http://127.0.0.1:9", "ORACLE_BASE_URL": "http://127.0.0.1:9/oracle",
-				"WORKFLOW_QUEUE_URL": "q", "ORACLE_POLL_INTERVAL": "soon"},
-			wantLog: "ORACLE_POLL_INTERVAL"},
+				"WORKFLOW_QUEUE_URL": "http://127.0.0.1:9/q", "ORACLE_POLL_INTERVAL": "soon"},
+			wantLog: []string{`ORACLE_POLL_INTERVAL \"soon\" is not a duration`}},
+		{name: "disconnect without its table", function: "disconnect", env: nil,
+			wantLog: []string{"CONNECTIONS_TABLE is not set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,8 +43,14 @@ func TestFunctionsRefuseIncompleteConfiguration(t *testing.T) {
 			if !failed {
 				t.Fatalf("invocation answered %q, %v; want the function to fail at its cold start", res.Payload, err)
 			}
-			if out := f.Output(); !strings.Contains(out, "bad configuration") || !strings.Contains(out, tt.wantLog) {
-				t.Errorf("the function's log does not say what is missing (%s):\n%s", tt.wantLog, out)
+			out := f.Output()
+			if !strings.Contains(out, `"msg":"bad configuration","error":"`) {
+				t.Fatalf("the function's log has no bad configuration line with the error:\n%s", out)
+			}
+			for _, want := range tt.wantLog {
+				if !strings.Contains(out, want) {
+					t.Errorf("the function's log does not say %s:\n%s", want, out)
+				}
 			}
 		})
 	}

@@ -1,5 +1,7 @@
-// Package workflowtest is the contract test suite of workflow.Store: every
-// implementation (DynamoStore, MemoryStore) runs the very same tests.
+// Package workflowtest is the contract that every workflow.Store
+// implementation must meet. Each implementation's tests call Run; a store
+// that applies conditional writes atomically itself (MemoryStore) also calls
+// RunConcurrentUpdates.
 package workflowtest
 
 import (
@@ -13,9 +15,6 @@ import (
 	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
-
-// NewStore returns an empty store whose expiry follows now.
-type NewStore func(tb testing.TB, now func() time.Time) workflow.Store
 
 var t0 = time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 
@@ -43,22 +42,25 @@ func Sample(id string, now time.Time) *workflow.State {
 	}
 }
 
-// TestStore runs the contract of workflow.Store against the stores newStore makes.
-func TestStore(t *testing.T, newStore NewStore) {
+// Run checks that the stores newStore returns meet the workflow.Store
+// contract. newStore must return an empty store whose clock is now; Run calls
+// it once per subtest.
+func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) workflow.Store) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (workflow.Store, *clocktest.Clock) {
 		clock := clocktest.New(t0)
 		return newStore(t, clock.Now), clock
 	}
 
-	t.Run("get missing", func(t *testing.T) {
+	t.Run("GetMissing", func(t *testing.T) {
 		s, _ := setup(t)
 		if _, err := s.Get(ctx, "nope"); !errors.Is(err, workflow.ErrNotFound) {
 			t.Fatalf("Get = %v, want ErrNotFound", err)
 		}
 	})
 
-	t.Run("create then get round-trips every field", func(t *testing.T) {
+	// Create then Get round-trips every field.
+	t.Run("CreateThenGet", func(t *testing.T) {
 		s, _ := setup(t)
 		want := Sample("602", t0)
 		if err := s.Create(ctx, want); err != nil {
@@ -74,7 +76,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 		assertEqual(t, got, want)
 	})
 
-	t.Run("create twice", func(t *testing.T) {
+	// A second Create of one ID fails and leaves the first.
+	t.Run("CreateTwice", func(t *testing.T) {
 		s, _ := setup(t)
 		if err := s.Create(ctx, Sample("602", t0)); err != nil {
 			t.Fatal(err)
@@ -93,7 +96,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		}
 	})
 
-	t.Run("update with the version read", func(t *testing.T) {
+	t.Run("UpdateWithVersionRead", func(t *testing.T) {
 		s, _ := setup(t)
 		st := Sample("602", t0)
 		if err := s.Create(ctx, st); err != nil {
@@ -120,7 +123,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 		assertEqual(t, got, read)
 	})
 
-	t.Run("update with a stale version changes nothing", func(t *testing.T) {
+	// An Update with a stale version changes nothing.
+	t.Run("UpdateStaleVersion", func(t *testing.T) {
 		s, _ := setup(t)
 		if err := s.Create(ctx, Sample("602", t0)); err != nil {
 			t.Fatal(err)
@@ -144,7 +148,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		}
 	})
 
-	t.Run("update missing", func(t *testing.T) {
+	t.Run("UpdateMissing", func(t *testing.T) {
 		s, _ := setup(t)
 		st := Sample("missing", t0)
 		st.Version = 1
@@ -159,8 +163,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 	// The writers run one after another: whether the server applies
 	// concurrent conditional writes atomically is DynamoDB's guarantee, not
 	// the store's (moto_server does not give it); what the store must do is
-	// make every write conditional on the version it read.
-	t.Run("stale writers: exactly one wins", func(t *testing.T) {
+	// make every write conditional on the version it read. Exactly one wins.
+	t.Run("StaleWriters", func(t *testing.T) {
 		s, _ := setup(t)
 		staleWriters(t, s, 8, func(reads []*workflow.State) []error {
 			errs := make([]error, len(reads))
@@ -171,7 +175,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 		})
 	})
 
-	t.Run("expired items are absent and can be created again", func(t *testing.T) {
+	// Expired items are absent and can be created again.
+	t.Run("Expiry", func(t *testing.T) {
 		s, clock := setup(t)
 		st := Sample("602", t0)
 		st.ExpiresAt = t0.Add(time.Hour)
@@ -196,7 +201,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 		}
 	})
 
-	t.Run("returned states are copies", func(t *testing.T) {
+	// Returned states are copies: changing one changes nothing stored.
+	t.Run("ReturnsCopies", func(t *testing.T) {
 		s, _ := setup(t)
 		st := Sample("602", t0)
 		if err := s.Create(ctx, st); err != nil {
@@ -215,25 +221,28 @@ func TestStore(t *testing.T, newStore NewStore) {
 	})
 }
 
-// TestConcurrentUpdates checks that concurrent updates of one version let
-// exactly one win, for a store that applies conditional writes atomically
-// itself (MemoryStore). DynamoDB does too, but moto_server does not, so
-// DynamoStore runs only the sequential "stale writers" of TestStore. A race
-// shows only now and then, so it runs many rounds, each on a new store.
-func TestConcurrentUpdates(t *testing.T, newStore NewStore) {
-	ctx := context.Background()
-	for range 200 {
-		s := newStore(t, clocktest.New(t0).Now)
-		staleWriters(t, s, 8, func(reads []*workflow.State) []error {
-			errs := make([]error, len(reads))
-			var wg sync.WaitGroup
-			for i, st := range reads {
-				wg.Go(func() { errs[i] = s.Update(ctx, st) })
-			}
-			wg.Wait()
-			return errs
-		})
-	}
+// RunConcurrentUpdates checks, as subtest ConcurrentUpdates, that concurrent
+// updates of one version let exactly one win, for a store that applies
+// conditional writes atomically itself (MemoryStore). DynamoDB does too, but
+// moto_server does not, so DynamoStore runs only the sequential StaleWriters
+// of Run. A race shows only now and then, so it runs many rounds, each on a
+// new store from newStore (as for Run).
+func RunConcurrentUpdates(t *testing.T, newStore func(t *testing.T, now func() time.Time) workflow.Store) {
+	t.Run("ConcurrentUpdates", func(t *testing.T) {
+		ctx := context.Background()
+		for range 200 {
+			s := newStore(t, clocktest.New(t0).Now)
+			staleWriters(t, s, 8, func(reads []*workflow.State) []error {
+				errs := make([]error, len(reads))
+				var wg sync.WaitGroup
+				for i, st := range reads {
+					wg.Go(func() { errs[i] = s.Update(ctx, st) })
+				}
+				wg.Wait()
+				return errs
+			})
+		}
+	})
 }
 
 // staleWriters creates a workflow, reads it n times, gives each copy its own
