@@ -433,7 +433,7 @@ func TestWebPageSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	expressions := map[string][]string{
-		`lastId()`:                         {`""`, `"01KJKQ5G8Z3V7X2N4P6R8T0W2Y"`},
+		`lastCursor()`:                     {`""`, `"c42"`},
 		`Date.now()`:                       {`1772366410123`},
 		`$("transaction-id").value.trim()`: {`"602"`},
 	}

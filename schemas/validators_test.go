@@ -196,7 +196,7 @@ func goClient(t *testing.T, req events.APIGatewayWebsocketProxyRequest) (reply m
 		notification.UploadFailed("603", "Journal import failed", "line 2: amount is required"),
 	} {
 		n.Stamp(now.Add(time.Duration(i-10) * time.Minute))
-		if err := hist.Add(ctx, history.Item{UserID: eventUserID, Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		if _, err := hist.Add(ctx, history.Item{UserID: eventUserID, Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,8 +1,9 @@
 // Browser client for the local test page. It speaks the same protocol as the
 // finance web app's client: a token on connect, {"type":"ping"}, and the
 // server messages of docs/protocol.md#server-to-client. It also shows what a best-practice
-// client does: reconnect with backoff, resume after the last id it saw, and
-// drop duplicates by id.
+// client does: reconnect with backoff, resume after the cursor of the last
+// notification it saw (docs/protocol.md#order-and-replay), and drop
+// duplicates by id.
 
 const $ = (id) => document.getElementById(id);
 const TOTAL_STEPS = 5;
@@ -18,7 +19,9 @@ const state = {
   // While a resume is in progress, live notifications must not move the
   // resume cursor past notifications that are still to be replayed.
   catchingUp: false,
-  liveMax: "",
+  liveCursor: "", // of the last live notification received while catching up
+  liveID: "",
+  replayedIDs: new Set(), // replayed by the current resume
 };
 
 function wsURL() {
@@ -26,11 +29,12 @@ function wsURL() {
   return `${proto}//${location.host}/`;
 }
 
-function lastIdKey() { return `fbdi:last-id:${state.userId}`; }
+function cursorKey() { return `fbdi:cursor:${state.userId}`; }
 
-// The resume cursor: every notification up to this id has been seen.
-function lastId() { return localStorage.getItem(lastIdKey()) || ""; }
-function advance(id) { if (id > lastId()) localStorage.setItem(lastIdKey(), id); }
+// The resume cursor: every notification stored up to it has been seen.
+// Cursors are opaque: the page only stores the one it last received.
+function lastCursor() { return localStorage.getItem(cursorKey()) || ""; }
+function setCursor(c) { if (c) localStorage.setItem(cursorKey(), c); }
 
 function setState(s, text) {
   $("state").dataset.state = s;
@@ -65,7 +69,9 @@ async function connect() {
 
 function open() {
   state.catchingUp = true;
-  state.liveMax = "";
+  state.liveCursor = "";
+  state.liveID = "";
+  state.replayedIDs = new Set();
   setState("connecting");
   const viaQuery = $("token-source").value === "query";
   const ws = viaQuery
@@ -96,16 +102,19 @@ function send(obj) {
 }
 
 // remember moves the resume cursor and reports whether msg is new. Replayed
-// notifications come oldest first, so each one moves the cursor (a duplicate
-// too: a page of duplicates must not be asked for again). A live one moves it
-// only once the page has caught up; one that arrives during a resume is
-// applied when the resume completes, else the next resume page would start
-// after it and skip what was still to be replayed.
+// notifications come in the order they were stored, so each one moves the
+// cursor (a duplicate too: a page of duplicates must not be asked for again).
+// A live one moves it only once the page has caught up; one that arrives
+// during a resume is applied when the resume completes, and only if that
+// resume did not replay it (then the cursor is already past it), else the
+// next resume page would start after it and skip what was still to be
+// replayed.
 function remember(msg) {
   if (!msg.id) return true;
-  if (msg.type !== "connection_established") {
-    if (msg.replayed || !state.catchingUp) advance(msg.id);
-    else if (msg.id > state.liveMax) state.liveMax = msg.id;
+  if (msg.cursor) {
+    if (msg.replayed) state.replayedIDs.add(msg.id);
+    if (msg.replayed || !state.catchingUp) setCursor(msg.cursor);
+    else { state.liveCursor = msg.cursor; state.liveID = msg.id; }
   }
   if (state.seen.has(msg.id)) return false;
   state.seen.add(msg.id);
@@ -123,15 +132,18 @@ function handle(msg) {
   }
   switch (msg.type) {
     case "connection_established":
-      send({ type: "resume", after: lastId(), limit: 100 });
+      send({ type: "resume", after: lastCursor(), limit: 100 });
       break;
     case "resume_complete":
+      setCursor(msg.cursor);
       if (msg.has_more) {
-        send({ type: "resume", after: lastId(), limit: 100 });
+        send({ type: "resume", after: lastCursor(), limit: 100 });
         break;
       }
       state.catchingUp = false;
-      advance(state.liveMax);
+      if (state.liveCursor && !state.replayedIDs.has(state.liveID)) setCursor(state.liveCursor);
+      state.liveCursor = "";
+      state.replayedIDs = new Set();
       send({ type: "history", limit: 1 });
       break;
     case "history":

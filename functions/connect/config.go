@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 )
 
@@ -16,6 +19,10 @@ type config struct {
 	// JWT_SECRET_ARN (deployed), which main reads. One of them is required.
 	JWTSecret    string
 	JWTSecretARN string
+
+	// TokenTypes are the accepted token_type claims (ACCEPTED_TOKEN_TYPES,
+	// comma separated; default auth.DefaultTokenTypes, "access").
+	TokenTypes []string
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -27,6 +34,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ConnectionsTable: env.Required("CONNECTIONS_TABLE"),
 		JWTSecret:        env.Optional("JWT_SECRET"),
 		JWTSecretARN:     env.Optional("JWT_SECRET_ARN"),
+	}
+	for t := range strings.SplitSeq(env.Optional("ACCEPTED_TOKEN_TYPES"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.TokenTypes = append(c.TokenTypes, t)
+		}
+	}
+	if c.TokenTypes == nil {
+		c.TokenTypes = auth.DefaultTokenTypes
 	}
 	if c.JWTSecret == "" && c.JWTSecretARN == "" {
 		env.Problem("JWT_SECRET_ARN is not set (nor JWT_SECRET)")

@@ -33,7 +33,7 @@ func main() {
 	if key == "" {
 		key, err = secret.Fetch(context.Background(), secretsmanager.NewFromConfig(cfg.AWS), cfg.JWTSecretARN, "JWT_SECRET")
 	}
-	verifier, verr := auth.NewVerifier([]byte(key), auth.DefaultLeeway, time.Now)
+	verifier, verr := auth.NewVerifier([]byte(key), auth.DefaultLeeway, time.Now, auth.WithTokenTypes(cfg.TokenTypes...))
 	if err = cmp.Or(err, verr); err != nil {
 		log.Error("no usable JWT signing key", "error", err)
 		os.Exit(1)

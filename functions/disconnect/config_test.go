@@ -1,54 +1,23 @@
 package main
 
 import (
-	"maps"
-	"strings"
 	"testing"
+
+	"github.com/finance/fbdi-notify/internal/testing/envtest"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
-var deployed = map[string]string{
-	"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz",
-	"LOG_LEVEL": "info", "AWS_ENDPOINT_URL": "",
-	"CONNECTIONS_TABLE": "fbdi-connections",
-}
-
-// with returns env changed by edits; an empty value unsets the variable.
-func with(env map[string]string, edits map[string]string) map[string]string {
-	out := maps.Clone(env)
-	maps.Copy(out, edits)
-	return out
-}
+var deployed = envtest.With(envtest.AWS, map[string]string{"CONNECTIONS_TABLE": "fbdi-connections"})
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want []string // every problem, in order; none for a valid environment
-	}{
-		{name: "deployed", env: deployed},
-		{name: "local AWS API", env: with(deployed, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})},
-		{name: "empty environment", env: nil, want: []string{
-			"AWS_REGION is not set (nor AWS_DEFAULT_REGION)",
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
-			"CONNECTIONS_TABLE is not set",
-		}},
-		{name: "no table", env: with(deployed, map[string]string{"CONNECTIONS_TABLE": ""}),
-			want: []string{"CONNECTIONS_TABLE is not set"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return tt.env[k] })
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if want := strings.Join(tt.want, "\n"); got != want {
-				t.Fatalf("loadConfig() error:\n%s\nwant:\n%s", got, want)
-			}
-			if err == nil && (cfg.ConnectionsTable != tt.env["CONNECTIONS_TABLE"] || cfg.AWS.Region != tt.env["AWS_REGION"]) {
-				t.Errorf("config %+v does not hold the environment's values", cfg)
-			}
-		})
-	}
+	envtest.Run(t, loadConfig, []envtest.Case[struct{}]{
+		{Name: "deployed", Env: deployed},
+		{Name: "local AWS API", Env: envtest.With(deployed, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})},
+		{Name: "empty environment", Env: nil, Problems: envtest.Unset("CONNECTIONS_TABLE is not set")},
+		{Name: "no table", Env: envtest.With(deployed, map[string]string{"CONNECTIONS_TABLE": ""}), Problems: []string{"CONNECTIONS_TABLE is not set"}},
+	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {
+		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.AWS.Region != env["AWS_REGION"] {
+			t.Errorf("config %+v does not hold the environment's values", cfg)
+		}
+	})
 }

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/route"
 )
 
 // config is the MessageFunction's configuration, read once at its cold start.
@@ -15,6 +20,10 @@ type config struct {
 	// ManagementEndpoint (MANAGEMENT_ENDPOINT) is where resume posts; when
 	// unset, each event's https://{domainName}/{stage}.
 	ManagementEndpoint string
+	// RateLimit is each connection's budget of client messages:
+	// MESSAGE_RATE_LIMIT units per MESSAGE_RATE_WINDOW (default
+	// route.DefaultRateLimit, 100 per 10s; a resume costs more, route.Cost).
+	RateLimit connection.Limit
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -27,6 +36,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NotificationsTable: env.Required("NOTIFICATIONS_TABLE"),
 		WorkflowsTable:     env.Required("WORKFLOWS_TABLE"),
 		ManagementEndpoint: env.OptionalURL("MANAGEMENT_ENDPOINT"),
+		RateLimit: connection.Limit{
+			Units:  route.DefaultRateLimit.Units,
+			Window: env.Duration("MESSAGE_RATE_WINDOW", route.DefaultRateLimit.Window),
+		},
+	}
+	if v := env.Optional("MESSAGE_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			env.Problem("MESSAGE_RATE_LIMIT %q is not a positive whole number", v)
+		}
+		c.RateLimit.Units = n
+	}
+	if c.RateLimit.Window < time.Millisecond {
+		env.Problem("MESSAGE_RATE_WINDOW must be at least 1ms")
 	}
 	return c, env.Err()
 }

@@ -1,63 +1,50 @@
 package main
 
 import (
-	"maps"
-	"strings"
 	"testing"
+	"time"
+
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/route"
+
+	"github.com/finance/fbdi-notify/internal/testing/envtest"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
-var deployed = map[string]string{
-	"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz",
-	"LOG_LEVEL": "info", "AWS_ENDPOINT_URL": "",
+var deployed = envtest.With(envtest.AWS, map[string]string{
 	"CONNECTIONS_TABLE":   "fbdi-connections",
 	"NOTIFICATIONS_TABLE": "fbdi-notifications",
 	"WORKFLOWS_TABLE":     "fbdi-workflows",
 	"MANAGEMENT_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-}
-
-// with returns env changed by edits; an empty value unsets the variable.
-func with(env map[string]string, edits map[string]string) map[string]string {
-	out := maps.Clone(env)
-	maps.Copy(out, edits)
-	return out
-}
+})
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want []string // every problem, in order; none for a valid environment
-	}{
-		{name: "deployed", env: deployed},
-		{name: "no management endpoint: each event's", env: with(deployed, map[string]string{"MANAGEMENT_ENDPOINT": ""})},
-		{name: "empty environment", env: nil, want: []string{
-			"AWS_REGION is not set (nor AWS_DEFAULT_REGION)",
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
+	envtest.Run(t, loadConfig, []envtest.Case[struct{}]{
+		{Name: "deployed", Env: deployed},
+		{Name: "no management endpoint: each event's", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": ""})},
+		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
 			"WORKFLOWS_TABLE is not set",
-		}},
-		{name: "bad management endpoint", env: with(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123.execute-api.eu-west-1.amazonaws.com/prod"}),
-			want: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return tt.env[k] })
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if want := strings.Join(tt.want, "\n"); got != want {
-				t.Fatalf("loadConfig() error:\n%s\nwant:\n%s", got, want)
-			}
-			if err != nil {
-				return
-			}
-			if cfg.ConnectionsTable != tt.env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != tt.env["NOTIFICATIONS_TABLE"] ||
-				cfg.WorkflowsTable != tt.env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != tt.env["MANAGEMENT_ENDPOINT"] {
-				t.Errorf("config %+v does not hold the environment's values", cfg)
-			}
-		})
-	}
+		)},
+		{Name: "rate limit", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "30", "MESSAGE_RATE_WINDOW": "1m"})},
+		{Name: "bad rate limit", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "0", "MESSAGE_RATE_WINDOW": "0s"}),
+			Problems: []string{`MESSAGE_RATE_LIMIT "0" is not a positive whole number`, "MESSAGE_RATE_WINDOW must be at least 1ms"}},
+		{Name: "rate limit not a number", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "many"}),
+			Problems: []string{`MESSAGE_RATE_LIMIT "many" is not a positive whole number`}},
+		{Name: "bad management endpoint", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123.execute-api.eu-west-1.amazonaws.com/prod"}),
+			Problems: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
+	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {
+		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
+			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] {
+			t.Errorf("config %+v does not hold the environment's values", cfg)
+		}
+		want := route.DefaultRateLimit
+		if env["MESSAGE_RATE_LIMIT"] != "" {
+			want = connection.Limit{Units: 30, Window: time.Minute}
+		}
+		if cfg.RateLimit != want {
+			t.Errorf("RateLimit = %+v, want %+v", cfg.RateLimit, want)
+		}
+	})
 }

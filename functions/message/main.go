@@ -35,9 +35,10 @@ func main() {
 		Posters: func(endpoint string) route.Poster { // called once per endpoint; Message keeps the Poster
 			return notifier.New(conns, hist, notifier.NewManagementClient(cfg.AWS, endpoint), notifier.Options{Logger: log})
 		},
-		Endpoint: cfg.ManagementEndpoint,
-		Status:   workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
-		Logger:   log,
+		Endpoint:  cfg.ManagementEndpoint,
+		Status:    workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
+		Logger:    log,
+		RateLimit: cfg.RateLimit,
 	})
 	lambda.Start(h.Handle)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
 // config is the NotifyFunction's configuration, read once at its cold start.
@@ -15,10 +16,18 @@ type config struct {
 	ConnectionsTable   string     // CONNECTIONS_TABLE
 	NotificationsTable string     // NOTIFICATIONS_TABLE
 	ManagementEndpoint string     // MANAGEMENT_ENDPOINT, https://{api}.execute-api.{region}.amazonaws.com/{stage}
-	// DeadLetterURL (NOTIFICATION_DLQ_URL) receives malformed messages;
-	// when unset they are left to the queue's redrive policy.
+	// DeadLetterURL (NOTIFICATION_DLQ_URL) receives malformed messages and
+	// failed deliveries; when unset they are left to the queue's redrive
+	// policy and the logs.
 	DeadLetterURL string
 	Retention     time.Duration // HISTORY_RETENTION; default history.DefaultRetention
+	// Queue (NOTIFICATION_QUEUE_URL, the notification queue itself),
+	// RetryDelays (NOTIFY_RETRY_DELAYS, comma-separated durations of at most
+	// 15m, or "none"; default 2s,10s,1m) and Reserve (NOTIFY_DEADLINE_RESERVE;
+	// default notifier.DefaultReserve): the redeliveries of failed posts and
+	// the time kept before the deadline (notifier.QueueOptions). Without
+	// NOTIFICATION_QUEUE_URL failed posts are not redelivered.
+	Queue notifier.QueueOptions
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -32,6 +41,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT"),
 		DeadLetterURL:      env.OptionalURL("NOTIFICATION_DLQ_URL"),
 		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
+		Queue: notifier.QueueOptions{
+			QueueURL:    env.OptionalURL("NOTIFICATION_QUEUE_URL"),
+			RetryDelays: retryDelays(env, "NOTIFY_RETRY_DELAYS"),
+			Reserve:     env.Duration("NOTIFY_DEADLINE_RESERVE", notifier.DefaultReserve),
+		},
 	}
 	return c, env.Err()
+}
+
+// retryDelays reads a list of delays by notifier.ParseRetryDelays.
+func retryDelays(env *lambdaenv.Env, name string) []time.Duration {
+	v := env.Optional(name)
+	delays, err := notifier.ParseRetryDelays(v)
+	if err != nil {
+		env.Problem("%s %q is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)", name, v)
+		return notifier.DefaultRetryDelays()
+	}
+	return delays
 }

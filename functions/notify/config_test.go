@@ -1,74 +1,69 @@
 package main
 
 import (
-	"maps"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/testing/envtest"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
-var deployed = map[string]string{
-	"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz",
-	"LOG_LEVEL": "info", "AWS_ENDPOINT_URL": "",
-	"CONNECTIONS_TABLE":    "fbdi-connections",
-	"NOTIFICATIONS_TABLE":  "fbdi-notifications",
-	"MANAGEMENT_ENDPOINT":  "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-	"NOTIFICATION_DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-notifications-dlq",
-	"HISTORY_RETENTION":    "720h",
-}
+var deployed = envtest.With(envtest.AWS, map[string]string{
+	"CONNECTIONS_TABLE":       "fbdi-connections",
+	"NOTIFICATIONS_TABLE":     "fbdi-notifications",
+	"MANAGEMENT_ENDPOINT":     "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+	"NOTIFICATION_DLQ_URL":    "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-notifications-dlq",
+	"NOTIFICATION_QUEUE_URL":  "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-notifications",
+	"HISTORY_RETENTION":       "720h",
+	"NOTIFY_RETRY_DELAYS":     "2s, 10s, 1m",
+	"NOTIFY_DEADLINE_RESERVE": "5s",
+})
 
-// with returns env changed by edits; an empty value unsets the variable.
-func with(env map[string]string, edits map[string]string) map[string]string {
-	out := maps.Clone(env)
-	maps.Copy(out, edits)
-	return out
+// parsed is what a config holds beyond the environment's strings.
+type parsed struct {
+	retention time.Duration
+	delays    []time.Duration
+	reserve   time.Duration
 }
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name          string
-		env           map[string]string
-		want          []string      // every problem, in order; none for a valid environment
-		wantRetention time.Duration // when valid
-	}{
-		{name: "deployed", env: deployed, wantRetention: 720 * time.Hour},
-		{name: "defaults", env: with(deployed, map[string]string{"HISTORY_RETENTION": "", "NOTIFICATION_DLQ_URL": ""}),
-			wantRetention: history.DefaultRetention},
-		{name: "empty environment", env: nil, want: []string{
-			"AWS_REGION is not set (nor AWS_DEFAULT_REGION)",
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
+	defaults := map[string]string{"HISTORY_RETENTION": "", "NOTIFICATION_DLQ_URL": "", "NOTIFICATION_QUEUE_URL": "",
+		"NOTIFY_RETRY_DELAYS": "", "NOTIFY_DEADLINE_RESERVE": ""}
+	envtest.Run(t, loadConfig, []envtest.Case[parsed]{
+		{Name: "deployed", Env: deployed,
+			Want: parsed{720 * time.Hour, []time.Duration{2 * time.Second, 10 * time.Second, time.Minute}, 5 * time.Second}},
+		{Name: "defaults", Env: envtest.With(deployed, defaults),
+			Want: parsed{history.DefaultRetention, notifier.DefaultRetryDelays(), notifier.DefaultReserve}},
+		{Name: "no redelivery", Env: envtest.With(deployed, map[string]string{"NOTIFY_RETRY_DELAYS": "none", "NOTIFY_DEADLINE_RESERVE": "2500ms"}),
+			Want: parsed{720 * time.Hour, []time.Duration{}, 2500 * time.Millisecond}},
+		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
 			"MANAGEMENT_ENDPOINT is not set",
-		}},
-		{name: "bad values", env: with(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123/prod",
-			"NOTIFICATION_DLQ_URL": "fbdi-notifications-dlq", "HISTORY_RETENTION": "30d"}), want: []string{
-			"MANAGEMENT_ENDPOINT is not an absolute http or https URL",
-			"NOTIFICATION_DLQ_URL is not an absolute http or https URL",
-			`HISTORY_RETENTION "30d" is not a duration such as 500ms or 10s`,
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return tt.env[k] })
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if want := strings.Join(tt.want, "\n"); got != want {
-				t.Fatalf("loadConfig() error:\n%s\nwant:\n%s", got, want)
-			}
-			if err != nil {
-				return
-			}
-			if cfg.ConnectionsTable != tt.env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != tt.env["NOTIFICATIONS_TABLE"] ||
-				cfg.ManagementEndpoint != tt.env["MANAGEMENT_ENDPOINT"] || cfg.DeadLetterURL != tt.env["NOTIFICATION_DLQ_URL"] ||
-				cfg.Retention != tt.wantRetention {
-				t.Errorf("config %+v does not hold the environment's values (retention %v)", cfg, tt.wantRetention)
-			}
-		})
-	}
+		)},
+		{Name: "bad values", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123/prod",
+			"NOTIFICATION_DLQ_URL": "fbdi-notifications-dlq", "HISTORY_RETENTION": "30d",
+			"NOTIFICATION_QUEUE_URL": "fbdi-notifications", "NOTIFY_RETRY_DELAYS": "2s,20m", "NOTIFY_DEADLINE_RESERVE": "-1s"}),
+			Problems: []string{
+				"MANAGEMENT_ENDPOINT is not an absolute http or https URL",
+				"NOTIFICATION_DLQ_URL is not an absolute http or https URL",
+				`HISTORY_RETENTION "30d" is not a duration such as 500ms or 10s`,
+				"NOTIFICATION_QUEUE_URL is not an absolute http or https URL",
+				`NOTIFY_RETRY_DELAYS "2s,20m" is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)`,
+				`NOTIFY_DEADLINE_RESERVE "-1s" is not a duration such as 500ms or 10s`,
+			}},
+		{Name: "delay not a duration", Env: envtest.With(deployed, map[string]string{"NOTIFY_RETRY_DELAYS": "2s,,10s"}),
+			Problems: []string{`NOTIFY_RETRY_DELAYS "2s,,10s" is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)`}},
+	}, func(t testing.TB, env map[string]string, want parsed, cfg config) {
+		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
+			cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] || cfg.DeadLetterURL != env["NOTIFICATION_DLQ_URL"] ||
+			cfg.Queue.QueueURL != env["NOTIFICATION_QUEUE_URL"] || cfg.Retention != want.retention ||
+			!slices.Equal(cfg.Queue.RetryDelays, want.delays) || (cfg.Queue.RetryDelays == nil) != (want.delays == nil) ||
+			cfg.Queue.Reserve != want.reserve {
+			t.Errorf("config %+v does not hold the environment's values (want %+v)", cfg, want)
+		}
+	})
 }

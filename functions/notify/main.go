@@ -28,6 +28,6 @@ func main() {
 		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
 		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
 		notifier.Options{Logger: log, Retention: cfg.Retention})
-	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log)
+	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
 	lambda.Start(h.Handle)
 }

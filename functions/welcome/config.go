@@ -10,12 +10,14 @@ import (
 type config struct {
 	AWS                aws.Config // AWS_REGION, AWS_ACCESS_KEY_ID, ... (lambdaenv.Env.AWS)
 	ManagementEndpoint string     // MANAGEMENT_ENDPOINT, https://{api}.execute-api.{region}.amazonaws.com/{stage}
+	ConnectionsTable   string     // CONNECTIONS_TABLE, where each connection's welcome is claimed once
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
 // missing or bad variable.
 func loadConfig(getenv func(string) string) (config, error) {
 	env := lambdaenv.New(getenv)
-	c := config{AWS: env.AWS(), ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT")}
+	c := config{AWS: env.AWS(), ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT"),
+		ConnectionsTable: env.Required("CONNECTIONS_TABLE")}
 	return c, env.Err()
 }

@@ -1,54 +1,29 @@
 package main
 
 import (
-	"maps"
-	"strings"
 	"testing"
+
+	"github.com/finance/fbdi-notify/internal/testing/envtest"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
-var deployed = map[string]string{
-	"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz",
-	"LOG_LEVEL": "info", "AWS_ENDPOINT_URL": "",
+var deployed = envtest.With(envtest.AWS, map[string]string{
 	"MANAGEMENT_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-}
-
-// with returns env changed by edits; an empty value unsets the variable.
-func with(env map[string]string, edits map[string]string) map[string]string {
-	out := maps.Clone(env)
-	maps.Copy(out, edits)
-	return out
-}
+	"CONNECTIONS_TABLE":   "fbdi-connections",
+})
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want []string // every problem, in order; none for a valid environment
-	}{
-		{name: "deployed", env: deployed},
-		{name: "local gateway", env: with(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "http://127.0.0.1:3001"})},
-		{name: "empty environment", env: nil, want: []string{
-			"AWS_REGION is not set (nor AWS_DEFAULT_REGION)",
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
-			"MANAGEMENT_ENDPOINT is not set",
-		}},
-		{name: "WebSocket URL instead of the management API", env: with(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"}),
-			want: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return tt.env[k] })
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if want := strings.Join(tt.want, "\n"); got != want {
-				t.Fatalf("loadConfig() error:\n%s\nwant:\n%s", got, want)
-			}
-			if err == nil && cfg.ManagementEndpoint != tt.env["MANAGEMENT_ENDPOINT"] {
-				t.Errorf("config %+v does not hold the environment's values", cfg)
-			}
-		})
-	}
+	envtest.Run(t, loadConfig, []envtest.Case[struct{}]{
+		{Name: "deployed", Env: deployed},
+		{Name: "local gateway", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "http://127.0.0.1:3001"})},
+		{Name: "empty environment", Env: nil, Problems: envtest.Unset("MANAGEMENT_ENDPOINT is not set", "CONNECTIONS_TABLE is not set")},
+		{Name: "no connections table", Env: envtest.With(deployed, map[string]string{"CONNECTIONS_TABLE": ""}),
+			Problems: []string{"CONNECTIONS_TABLE is not set"}},
+		{Name: "WebSocket URL instead of the management API", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"}),
+			Problems: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
+	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {
+		if cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] || cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] {
+			t.Errorf("config %+v does not hold the environment's values", cfg)
+		}
+	})
 }

@@ -1,14 +1,18 @@
 // Command welcome is the WelcomeFunction: it reads the connections table's
 // stream and sends connection_established to every new connection once it is
-// live (notifier.WelcomeHandler). It needs no table access, only
-// execute-api:ManageConnections.
+// live (notifier.WelcomeHandler), once per connection: it claims each
+// welcome on the connection's row first (dynamodb:UpdateItem on the
+// connections table), then posts (execute-api:ManageConnections).
 package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
@@ -21,6 +25,7 @@ func main() {
 		os.Exit(1)
 	}
 	api := notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint)
+	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg.AWS), cfg.ConnectionsTable, time.Now)
 	n := notifier.New(nil, nil, api, notifier.Options{Logger: log}) // PostTo alone uses neither store
-	lambda.Start(notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log}).Handle)
+	lambda.Start(notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: conns}).Handle)
 }

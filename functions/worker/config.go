@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,15 +27,19 @@ type config struct {
 	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
 	// required), PollInterval (ORACLE_POLL_INTERVAL), Deadline
 	// (WORKFLOW_DEADLINE, more than 0), DataAccessSet
-	// (ORACLE_DATA_ACCESS_SET) and AutoPostCriteriaID
-	// (ORACLE_AUTOPOST_CRITERIA_ID) from the environment.
+	// (ORACLE_DATA_ACCESS_SET), AutoPostCriteriaID
+	// (ORACLE_AUTOPOST_CRITERIA_ID), MaxReceives (WORKFLOW_MAX_RECEIVES,
+	// the workflow queue's maxReceiveCount, at least 1) and
+	// CheckpointReserve (WORKFLOW_CHECKPOINT_RESERVE) from the environment.
 	Workflow workflow.Config
 
-	// The Oracle endpoint and integration user. Deployed, they are the
+	// The Oracle endpoint and integration user. The endpoint, Oracle's
+	// BaseURL, is always ORACLE_BASE_URL (the template's OracleBaseUrl),
+	// https unless ORACLE_ALLOW_HTTP is true (set by the local stack only)
+	// or its host is a loopback address. The user is, deployed, in the
 	// Secrets Manager secret OracleSecretARN (ORACLE_SECRET_ARN), which main
-	// reads. Without it (tests, local runs) Oracle's BaseURL, Username and
-	// Password come from ORACLE_BASE_URL, ORACLE_USERNAME and
-	// ORACLE_PASSWORD, and all three are required.
+	// reads; without it (tests, local runs) Username and Password come from
+	// ORACLE_USERNAME and ORACLE_PASSWORD, both required.
 	OracleSecretARN string
 	Oracle          oracle.Config
 }
@@ -62,11 +67,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	wf.DataAccessSet = env.Optional("ORACLE_DATA_ACCESS_SET")
 	wf.AutoPostCriteriaID = env.Optional("ORACLE_AUTOPOST_CRITERIA_ID")
-	if c.OracleSecretARN != "" {
-		c.Oracle.BaseURL = env.OptionalURL("ORACLE_BASE_URL") // the secret's base_url wins
-	} else {
-		c.Oracle = oracle.Config{BaseURL: env.URL("ORACLE_BASE_URL"),
-			Username: env.Required("ORACLE_USERNAME"), Password: env.Required("ORACLE_PASSWORD")}
+	if v := env.Optional("WORKFLOW_MAX_RECEIVES"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			env.Problem("WORKFLOW_MAX_RECEIVES %q is not a whole number of at least 1", v)
+		} else {
+			wf.MaxReceives = n
+		}
+	}
+	wf.CheckpointReserve = env.Duration("WORKFLOW_CHECKPOINT_RESERVE", wf.CheckpointReserve)
+	c.Oracle.BaseURL = env.URL("ORACLE_BASE_URL")
+	switch v := env.Optional("ORACLE_ALLOW_HTTP"); v {
+	case "", "false":
+	case "true":
+		c.Oracle.AllowHTTP = true
+	default:
+		env.Problem("ORACLE_ALLOW_HTTP %q is neither true nor false", v)
+	}
+	if err := c.Oracle.CheckBaseURL(); c.Oracle.BaseURL != "" && err != nil {
+		env.Problem("ORACLE_BASE_URL: %v", err)
+	}
+	if c.OracleSecretARN == "" {
+		c.Oracle.Username, c.Oracle.Password = env.Required("ORACLE_USERNAME"), env.Required("ORACLE_PASSWORD")
 	}
 	return c, env.Err()
 }

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"maps"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/testing/envtest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
-var deployed = map[string]string{
-	"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz",
-	"LOG_LEVEL": "info", "AWS_ENDPOINT_URL": "",
+var deployed = envtest.With(envtest.AWS, map[string]string{
 	"CONNECTIONS_TABLE":           "fbdi-connections",
 	"NOTIFICATIONS_TABLE":         "fbdi-notifications",
 	"WORKFLOWS_TABLE":             "fbdi-workflows",
@@ -26,39 +23,51 @@ var deployed = map[string]string{
 	"ORACLE_AUTOPOST_CRITERIA_ID": "",
 	"ORACLE_POLL_INTERVAL":        "10s",
 	"WORKFLOW_DEADLINE":           "2h",
+	"WORKFLOW_MAX_RECEIVES":       "5",
+	"WORKFLOW_CHECKPOINT_RESERVE": "10s",
 	"HISTORY_RETENTION":           "720h",
-}
+})
 
 // local is the environment of tests and local runs: the Oracle user
 // without a secret.
-var local = with(deployed, map[string]string{"ORACLE_SECRET_ARN": "", "ORACLE_BASE_URL": "http://127.0.0.1:3001/oracle",
+var local = envtest.With(deployed, map[string]string{"ORACLE_SECRET_ARN": "", "ORACLE_BASE_URL": "http://127.0.0.1:3001/oracle",
 	"ORACLE_USERNAME": "fbdi.integration", "ORACLE_PASSWORD": "sim-password", "ORACLE_POLL_INTERVAL": "0s",
 	"ORACLE_DATA_ACCESS_SET": "300000046975971", "ORACLE_AUTOPOST_CRITERIA_ID": "1"})
 
-// with returns env changed by edits; an empty value unsets the variable.
-func with(env map[string]string, edits map[string]string) map[string]string {
-	out := maps.Clone(env)
-	maps.Copy(out, edits)
-	return out
+// loaded is what a valid environment's config holds beyond the
+// environment's own values.
+type loaded struct {
+	oracle   oracle.Config
+	poll     time.Duration // the workflow's poll interval
+	receives int           // the workflow's MaxReceives; 0 means workflow.DefaultMaxReceives
+	reserve  time.Duration // the workflow's CheckpointReserve; 0 means workflow.DefaultCheckpointReserve
 }
 
 func TestLoadConfig(t *testing.T) {
-	tests := []struct {
-		name       string
-		env        map[string]string
-		want       []string      // every problem, in order; none for a valid environment
-		wantOracle oracle.Config // when valid
-		wantPoll   time.Duration // when valid
-	}{
-		{name: "deployed: Oracle user in the secret", env: deployed,
-			wantOracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, wantPoll: 10 * time.Second},
-		{name: "local: Oracle user in the environment", env: local,
-			wantOracle: oracle.Config{BaseURL: "http://127.0.0.1:3001/oracle", Username: "fbdi.integration", Password: "sim-password"}},
-		{name: "defaults", env: with(deployed, map[string]string{"ORACLE_POLL_INTERVAL": "", "WORKFLOW_DEADLINE": "",
-			"HISTORY_RETENTION": "", "WORKFLOW_DLQ_URL": "", "ORACLE_BASE_URL": ""}), wantPoll: workflow.DefaultPollInterval},
-		{name: "empty environment", env: nil, want: []string{
-			"AWS_REGION is not set (nor AWS_DEFAULT_REGION)",
-			"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set",
+	envtest.Run(t, loadConfig, []envtest.Case[loaded]{
+		{Name: "deployed: Oracle user in the secret", Env: deployed,
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second}},
+		{Name: "local: Oracle user in the environment", Env: local,
+			Want: loaded{oracle: oracle.Config{BaseURL: "http://127.0.0.1:3001/oracle", Username: "fbdi.integration", Password: "sim-password"}}},
+		{Name: "defaults", Env: envtest.With(deployed, map[string]string{"ORACLE_POLL_INTERVAL": "", "WORKFLOW_DEADLINE": "",
+			"HISTORY_RETENTION": "", "WORKFLOW_DLQ_URL": "", "WORKFLOW_MAX_RECEIVES": "",
+			"WORKFLOW_CHECKPOINT_RESERVE": ""}),
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: workflow.DefaultPollInterval}},
+		{Name: "secret without ORACLE_BASE_URL: the secret holds no endpoint",
+			Env: envtest.With(deployed, map[string]string{"ORACLE_BASE_URL": ""}), Problems: []string{"ORACLE_BASE_URL is not set"}},
+		{Name: "plain http Oracle refused", Env: envtest.With(deployed, map[string]string{"ORACLE_BASE_URL": "http://abcd.fa.ocs.oraclecloud.com"}),
+			Problems: []string{"ORACLE_BASE_URL: BaseURL must be https: plain http would send the Oracle credentials in clear"}},
+		{Name: "plain http allowed for the local stack", Env: envtest.With(local, map[string]string{
+			"ORACLE_BASE_URL": "http://host.docker.internal:3001/oracle", "ORACLE_ALLOW_HTTP": "true"}),
+			Want: loaded{oracle: oracle.Config{BaseURL: "http://host.docker.internal:3001/oracle", Username: "fbdi.integration",
+				Password: "sim-password", AllowHTTP: true}}},
+		{Name: "ORACLE_ALLOW_HTTP neither true nor false", Env: envtest.With(deployed, map[string]string{"ORACLE_ALLOW_HTTP": "yes"}),
+			Problems: []string{`ORACLE_ALLOW_HTTP "yes" is neither true nor false`}},
+		{Name: "redrive after 3 receives, 20s reserve", Env: envtest.With(deployed, map[string]string{
+			"WORKFLOW_MAX_RECEIVES": "3", "WORKFLOW_CHECKPOINT_RESERVE": "20s"}),
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second,
+				receives: 3, reserve: 20 * time.Second}},
+		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
 			"WORKFLOWS_TABLE is not set",
@@ -67,54 +76,49 @@ func TestLoadConfig(t *testing.T) {
 			"ORACLE_BASE_URL is not set",
 			"ORACLE_USERNAME is not set",
 			"ORACLE_PASSWORD is not set",
-		}},
-		{name: "no secret and no password", env: with(local, map[string]string{"ORACLE_PASSWORD": ""}),
-			want: []string{"ORACLE_PASSWORD is not set"}},
-		{name: "bad values", env: with(deployed, map[string]string{
+		)},
+		{Name: "no secret and no password", Env: envtest.With(local, map[string]string{"ORACLE_PASSWORD": ""}),
+			Problems: []string{"ORACLE_PASSWORD is not set"}},
+		{Name: "bad values", Env: envtest.With(deployed, map[string]string{
 			"MANAGEMENT_ENDPOINT": "abc123/prod", "WORKFLOW_QUEUE_URL": "fbdi-workflow", "WORKFLOW_DLQ_URL": "fbdi-workflow-dlq",
 			"ORACLE_BASE_URL": "abcd.fa.ocs.oraclecloud.com", "ORACLE_POLL_INTERVAL": "soon", "WORKFLOW_DEADLINE": "0s",
-			"HISTORY_RETENTION": "30d"}), want: []string{
+			"HISTORY_RETENTION": "30d", "WORKFLOW_MAX_RECEIVES": "0", "WORKFLOW_CHECKPOINT_RESERVE": "-1s"}), Problems: []string{
 			"MANAGEMENT_ENDPOINT is not an absolute http or https URL",
 			`HISTORY_RETENTION "30d" is not a duration such as 500ms or 10s`,
 			"WORKFLOW_DLQ_URL is not an absolute http or https URL",
 			"WORKFLOW_QUEUE_URL is not an absolute http or https URL",
 			`ORACLE_POLL_INTERVAL "soon" is not a duration such as 500ms or 10s`,
 			"WORKFLOW_DEADLINE must be more than 0",
+			`WORKFLOW_MAX_RECEIVES "0" is not a whole number of at least 1`,
+			`WORKFLOW_CHECKPOINT_RESERVE "-1s" is not a duration such as 500ms or 10s`,
 			"ORACLE_BASE_URL is not an absolute http or https URL",
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return tt.env[k] })
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if want := strings.Join(tt.want, "\n"); got != want {
-				t.Fatalf("loadConfig() error:\n%s\nwant:\n%s", got, want)
-			}
-			if strings.Contains(got, "sim-password") || strings.Contains(got, "wJalrXUtnFEMI") {
-				t.Errorf("the error quotes a secret: %s", got)
-			}
-			if err != nil {
-				return
-			}
-			if cfg.Oracle != tt.wantOracle || cfg.OracleSecretARN != tt.env["ORACLE_SECRET_ARN"] {
-				t.Errorf("Oracle %+v, secret %q; want %+v, %q", cfg.Oracle, cfg.OracleSecretARN, tt.wantOracle, tt.env["ORACLE_SECRET_ARN"])
-			}
-			wf := cfg.Workflow
-			if wf.QueueURL != tt.env["WORKFLOW_QUEUE_URL"] || wf.PollInterval != tt.wantPoll ||
-				wf.DataAccessSet != tt.env["ORACLE_DATA_ACCESS_SET"] || wf.AutoPostCriteriaID != tt.env["ORACLE_AUTOPOST_CRITERIA_ID"] {
-				t.Errorf("workflow config %+v does not hold the environment's values (poll interval %v)", wf, tt.wantPoll)
-			}
-			if err := wf.Validate(); err != nil {
-				t.Errorf("a valid environment gives a workflow config the engine refuses: %v", err)
-			}
-			if cfg.ConnectionsTable != tt.env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != tt.env["NOTIFICATIONS_TABLE"] ||
-				cfg.WorkflowsTable != tt.env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != tt.env["MANAGEMENT_ENDPOINT"] ||
-				cfg.DeadLetterURL != tt.env["WORKFLOW_DLQ_URL"] {
-				t.Errorf("config %+v does not hold the environment's values", cfg)
-			}
-		})
-	}
+	}, func(t testing.TB, env map[string]string, want loaded, cfg config) {
+		if cfg.Oracle != want.oracle || cfg.OracleSecretARN != env["ORACLE_SECRET_ARN"] {
+			t.Errorf("Oracle %+v, secret %q; want %+v, %q", cfg.Oracle, cfg.OracleSecretARN, want.oracle, env["ORACLE_SECRET_ARN"])
+		}
+		wf := cfg.Workflow
+		if wf.QueueURL != env["WORKFLOW_QUEUE_URL"] || wf.PollInterval != want.poll ||
+			wf.DataAccessSet != env["ORACLE_DATA_ACCESS_SET"] || wf.AutoPostCriteriaID != env["ORACLE_AUTOPOST_CRITERIA_ID"] {
+			t.Errorf("workflow config %+v does not hold the environment's values (poll interval %v)", wf, want.poll)
+		}
+		if want.receives == 0 {
+			want.receives = workflow.DefaultMaxReceives
+		}
+		if want.reserve == 0 {
+			want.reserve = workflow.DefaultCheckpointReserve
+		}
+		if wf.MaxReceives != want.receives || wf.CheckpointReserve != want.reserve {
+			t.Errorf("MaxReceives %d, CheckpointReserve %v; want %d, %v", wf.MaxReceives, wf.CheckpointReserve,
+				want.receives, want.reserve)
+		}
+		if err := wf.Validate(); err != nil {
+			t.Errorf("a valid environment gives a workflow config the engine refuses: %v", err)
+		}
+		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
+			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] ||
+			cfg.DeadLetterURL != env["WORKFLOW_DLQ_URL"] {
+			t.Errorf("config %+v does not hold the environment's values", cfg)
+		}
+	})
 }

@@ -1,8 +1,8 @@
 // Command worker is the WorkerFunction: it runs the FBDI workflows of the
 // workflow SQS queue (workflow.Worker), calling Oracle and telling users
-// through the notifier. Deployed, the Oracle endpoint and integration user
-// come from the Secrets Manager secret ORACLE_SECRET_ARN, a JSON object
-// with the keys base_url, username and password.
+// through the notifier. The Oracle endpoint is ORACLE_BASE_URL (https);
+// deployed, the integration user comes from the Secrets Manager secret
+// ORACLE_SECRET_ARN, a JSON object with the keys username and password.
 package main
 
 import (
@@ -34,12 +34,12 @@ func main() {
 	}
 	if cfg.OracleSecretARN != "" {
 		f, err := secret.FetchFields(context.Background(), secretsmanager.NewFromConfig(cfg.AWS), cfg.OracleSecretARN,
-			"base_url", "username", "password")
+			"username", "password")
 		if err != nil {
 			log.Error("no usable Oracle secret", "error", err)
 			os.Exit(1)
 		}
-		cfg.Oracle = oracle.Config{BaseURL: f["base_url"], Username: f["username"], Password: f["password"]}
+		cfg.Oracle.Username, cfg.Oracle.Password = f["username"], f["password"]
 	}
 
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
 // DevJWTSecret is the development default of JWT_SECRET. It exists only in
@@ -22,12 +24,21 @@ type config struct {
 	JWTSecret string     // JWT_SECRET; default DevJWTSecret
 	LogLevel  slog.Level // LOG_LEVEL; default info
 
+	// TokenTypes are the accepted token_type claims: ACCEPTED_TOKEN_TYPES,
+	// comma separated; default access (auth.DefaultTokenTypes).
+	TokenTypes []string
+
 	OracleBaseURL  string        // ORACLE_BASE_URL; empty runs the simulator
 	OracleUsername string        // ORACLE_USERNAME
 	OraclePassword string        // ORACLE_PASSWORD
 	PollInterval   time.Duration // ORACLE_POLL_INTERVAL; default 1s locally
 	Deadline       time.Duration // WORKFLOW_DEADLINE; default 2h
 	SimJobTime     time.Duration // ORACLE_SIM_JOB_TIME: how long a simulated job runs; default 1s
+	SweepInterval  time.Duration // SWEEP_INTERVAL: how often SweeperFunction runs; default 5s locally, 0 never
+
+	// NotifyRetryDelays (NOTIFY_RETRY_DELAYS, as the NotifyFunction reads
+	// it): the waits before each redelivery of a failed post.
+	NotifyRetryDelays []time.Duration
 
 	IdleTimeout time.Duration // IDLE_TIMEOUT; default 10m (API Gateway's)
 	MaxDuration time.Duration // MAX_CONNECTION_DURATION; default 2h (API Gateway's)
@@ -63,6 +74,11 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		LambdaEndpoint:     getenv("LAMBDA_ENDPOINT"),
 		Region:             cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
 	}
+	for t := range strings.SplitSeq(getenv("ACCEPTED_TOKEN_TYPES"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.TokenTypes = append(c.TokenTypes, t)
+		}
+	}
 	var errs []error
 	port, err := strconv.Atoi(cmp.Or(getenv("LOCAL_PORT"), "3001"))
 	if err != nil || port < 0 || port > 65535 {
@@ -76,9 +92,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	c.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", time.Second)
 	c.Deadline = env.Duration("WORKFLOW_DEADLINE", 2*time.Hour)
 	c.SimJobTime = env.Duration("ORACLE_SIM_JOB_TIME", time.Second)
+	c.SweepInterval = env.Duration("SWEEP_INTERVAL", 5*time.Second)
 	c.IdleTimeout = env.Duration("IDLE_TIMEOUT", 10*time.Minute)
 	c.MaxDuration = env.Duration("MAX_CONNECTION_DURATION", 2*time.Hour)
 	errs = append(errs, env.Err())
+	if c.NotifyRetryDelays, err = notifier.ParseRetryDelays(getenv("NOTIFY_RETRY_DELAYS")); err != nil {
+		errs = append(errs, fmt.Errorf("NOTIFY_RETRY_DELAYS: %w", err))
+	}
 	if c.LambdaEndpoint != "" && c.AWSEndpoint == "" {
 		errs = append(errs, errors.New("LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL: the functions and the stack must share the tables and queues"))
 	}

@@ -27,6 +27,9 @@ func TestConfigFromEnv(t *testing.T) {
 			}},
 		{name: "Invoke API without an AWS API", env: map[string]string{"LAMBDA_ENDPOINT": "http://127.0.0.1:3002"},
 			wantErr: "LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL"},
+		{name: "token types", env: map[string]string{"ACCEPTED_TOKEN_TYPES": "access, sliding"},
+			check: func(c config) bool { return strings.Join(c.TokenTypes, "|") == "access|sliding" }},
+		{name: "token types default", env: nil, check: func(c config) bool { return c.TokenTypes == nil }}, // auth's default
 		{name: "bad port", env: map[string]string{"LOCAL_PORT": "http"}, wantErr: "LOCAL_PORT"},
 		{name: "bad duration", env: map[string]string{"IDLE_TIMEOUT": "ten minutes"}, wantErr: "IDLE_TIMEOUT"},
 		{name: "negative duration", env: map[string]string{"MAX_CONNECTION_DURATION": "-1h"}, wantErr: "MAX_CONNECTION_DURATION"},

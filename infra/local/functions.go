@@ -29,13 +29,18 @@ import (
 )
 
 // functions are the template's functions by logical ID, as the local stack
-// calls them: the WebSocket integrations, the queues' consumers, and (for
-// functions behind the Invoke API) the DynamoDB streams' consumers.
+// calls them: the WebSocket integrations, the queues' consumers, (for
+// functions behind the Invoke API) the DynamoDB streams' consumers, and
+// the scheduled SweeperFunction.
 type functions struct {
 	websocket map[string]apigw.Handler
 	queue     map[string]queue.Handler
 	streams   []streamConsumer
+	sweep     scheduledHandler
 }
+
+// scheduledHandler is a function run on an EventBridge schedule.
+type scheduledHandler func(ctx context.Context, ev events.EventBridgeEvent) (workflow.SweepResult, error)
 
 // streamConsumer is a DynamoDB stream event-source mapping of the template,
 // read through api.
@@ -58,14 +63,14 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 
 	conns := &streamingStore{Store: stores.connections}
 	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
-	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log})
+	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: stores.connections})
 	conns.onInsert = func(c connection.Connection) {
 		// As Lambda invokes it: with a Lambda context, whose request id the handler logs.
 		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: ulid.Make().String()})
 		go welcome.Handle(ctx, streamRecord(c))
 	}
 
-	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now)
+	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now, auth.WithTokenTypes(cfg.TokenTypes...))
 	if err != nil {
 		return functions{}, err
 	}
@@ -87,7 +92,12 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 		return functions{}, err
 	}
 	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
-	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log)
+	sweeper, err := workflow.NewSweeper(stores.workflows, sqsClient, notify, wcfg, workflow.SweepOptions{Logger: log})
+	if err != nil {
+		return functions{}, err
+	}
+	notifyQueue := notifier.NewQueueHandler(n, sqsClient, s.queues.URL("notifications-dlq"), log).WithOptions(
+		notifier.QueueOptions{QueueURL: s.queues.URL("notifications"), RetryDelays: cfg.NotifyRetryDelays})
 
 	return functions{
 		websocket: map[string]apigw.Handler{
@@ -100,6 +110,7 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 			}).Handle,
 		},
 		queue: map[string]queue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle},
+		sweep: sweeper.Handle,
 	}, nil
 }
 
@@ -111,7 +122,8 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 // the functions must use too (db is that DynamoDB API's client).
 func (s *system) remoteFunctions(ctx context.Context, tmpl *samtemplate.Template, awsCfg aws.Config, db *dynamodb.Client) (functions, error) {
 	api := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(s.cfg.LambdaEndpoint) })
-	fns := functions{websocket: map[string]apigw.Handler{}, queue: map[string]queue.Handler{}}
+	fns := functions{websocket: map[string]apigw.Handler{}, queue: map[string]queue.Handler{},
+		sweep: invoke.Func[events.EventBridgeEvent, workflow.SweepResult](api, "SweeperFunction")}
 	for _, r := range tmpl.Routes() {
 		fns.websocket[r.Function] = invoke.Func[events.APIGatewayWebsocketProxyRequest, events.APIGatewayProxyResponse](api, r.Function)
 	}

@@ -26,8 +26,7 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 	if err != nil {
 		return nil, err
 	}
-	oracleSecret, _ := json.Marshal(map[string]string{"base_url": s.oracleURL,
-		"username": s.cfg.OracleUsername, "password": s.cfg.OraclePassword})
+	oracleSecret, _ := json.Marshal(map[string]string{"username": s.cfg.OracleUsername, "password": s.cfg.OraclePassword})
 	oracleARN, err := putSecret(ctx, sm, s.cfg.ResourcePrefix+"oracle", string(oracleSecret))
 	if err != nil {
 		return nil, err
@@ -42,9 +41,11 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 		"WORKFLOW_QUEUE_URL":          s.queues.URL("workflow"),
 		"WORKFLOW_DLQ_URL":            s.queues.URL("workflow-dlq"),
 		"NOTIFICATION_DLQ_URL":        s.queues.URL("notifications-dlq"),
+		"NOTIFICATION_QUEUE_URL":      s.queues.URL("notifications"),
 		"JWT_SECRET_ARN":              jwtARN,
 		"ORACLE_SECRET_ARN":           oracleARN,
 		"ORACLE_BASE_URL":             s.oracleURL,
+		"ORACLE_ALLOW_HTTP":           "true", // the simulator is plain http, maybe under a container's host name
 		"ORACLE_POLL_INTERVAL":        s.cfg.PollInterval.String(),
 		"WORKFLOW_DEADLINE":           s.cfg.Deadline.String(),
 		"ORACLE_DATA_ACCESS_SET":      s.cfg.DataAccessSet,

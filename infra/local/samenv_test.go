@@ -26,11 +26,13 @@ func TestSAMEnv(t *testing.T) {
 	}{
 		{name: "as is", want: map[string]map[string]string{
 			"DisconnectFunction": {"CONNECTIONS_TABLE": "p-connections", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
-			"WelcomeFunction":    {"MANAGEMENT_ENDPOINT": "http://127.0.0.1:3001", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
+			"WelcomeFunction": {"MANAGEMENT_ENDPOINT": "http://127.0.0.1:3001", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+				"CONNECTIONS_TABLE": "p-connections"},
 		}},
 		{name: "Docker Desktop", host: "host.docker.internal", want: map[string]map[string]string{
 			"DisconnectFunction": {"CONNECTIONS_TABLE": "p-connections", "AWS_ENDPOINT_URL": "http://host.docker.internal:5000"},
-			"WelcomeFunction":    {"MANAGEMENT_ENDPOINT": "http://host.docker.internal:3001", "AWS_ENDPOINT_URL": "http://host.docker.internal:5000"},
+			"WelcomeFunction": {"MANAGEMENT_ENDPOINT": "http://host.docker.internal:3001", "AWS_ENDPOINT_URL": "http://host.docker.internal:5000",
+				"CONNECTIONS_TABLE": "p-connections"},
 		}},
 	}
 	for _, tt := range tests {

@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/oklog/ulid/v2"
 
 	fbdinotify "github.com/finance/fbdi-notify"
 	"github.com/finance/fbdi-notify/internal/connection"
@@ -62,6 +64,9 @@ type system struct {
 	functionValues map[string]string
 	tmpl           *samtemplate.Template
 	oracleURL      string // where the worker's Oracle client points
+	// sweep is SweeperFunction, which run invokes every cfg.SweepInterval
+	// as its EventBridge schedule does when deployed.
+	sweep scheduledHandler
 }
 
 func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error) {
@@ -125,6 +130,7 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	}
 	ws, queueFns := fns.websocket, fns.queue
 	s.streams = fns.streams
+	s.sweep = fns.sweep
 
 	var routes []apigw.Route
 	for _, r := range tmpl.Routes() {
@@ -168,9 +174,36 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	s.gateway = apigw.New(apigw.Config{
 		Routes: routes, RouteSelectionExpression: tmpl.RouteSelectionExpression(),
 		IdleTimeout: cfg.IdleTimeout, MaxDuration: cfg.MaxDuration, Fallback: fallback, Logger: log,
+		Throttles: routeThrottles(tmpl.Stage(), routes),
 	})
 	s.server = &http.Server{Handler: s.gateway, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
+}
+
+// runSchedule invokes h every interval until ctx ends, one invocation at a
+// time, each with a Lambda context and SweeperFunction's timeout.
+func (s *system) runSchedule(ctx context.Context, interval time.Duration, h scheduledHandler) {
+	timeout := time.Minute
+	if f, err := s.tmpl.Function("SweeperFunction"); err == nil {
+		timeout = f.Timeout
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			id := ulid.Make().String()
+			ictx, cancel := context.WithTimeout(lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id}), timeout)
+			_, err := h(ictx, events.EventBridgeEvent{Version: "0", ID: id, DetailType: "Scheduled Event",
+				Source: "aws.events", Time: now.UTC(), Detail: json.RawMessage("{}")})
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("scheduled invocation failed", "function", "SweeperFunction", "error", err)
+			}
+		}
+	}
 }
 
 // run serves until ctx ends, then stops cleanly: every connection gets
@@ -194,6 +227,13 @@ func (s *system) run(ctx context.Context) error {
 			if err := stream.Consume(consumeCtx, c.api, c.streamARN, c.handler, c.opts); err != nil {
 				s.log.Error("stream consumer stopped", "function", c.function, "error", err)
 			}
+		}()
+	}
+	if s.sweep != nil && s.cfg.SweepInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runSchedule(consumeCtx, s.cfg.SweepInterval, s.sweep)
 		}()
 	}
 	serveErr := make(chan error, 1)

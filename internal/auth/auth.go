@@ -32,6 +32,9 @@ var (
 	ErrNotYetValid = fmt.Errorf("%w: not yet valid", ErrInvalidToken)
 	// ErrNoUser means the token has no usable user claim (see Verifier.Verify).
 	ErrNoUser = fmt.Errorf("%w: no valid user claim", ErrInvalidToken)
+	// ErrTokenType means the token's token_type claim is not an accepted type
+	// (a SimpleJWT refresh token, say).
+	ErrTokenType = fmt.Errorf("%w: token type not accepted", ErrInvalidToken)
 
 	// ErrNoSecret is returned by NewVerifier for an empty secret.
 	ErrNoSecret = errors.New("auth: empty secret")

@@ -111,6 +111,14 @@ func TestVerify(t *testing.T) {
 		{name: "control character in user_id", token: hs(valid(jwt.MapClaims{"user_id": "carol\n"})), wantErr: auth.ErrNoUser},
 		{name: "null user_id", token: hs(valid(jwt.MapClaims{"user_id": json.RawMessage("null")})), wantErr: auth.ErrNoUser},
 		{name: "bad user_id does not fall back to id", token: hs(valid(jwt.MapClaims{"user_id": false, "id": "2"})), wantErr: auth.ErrNoUser},
+
+		{name: "no token_type claim", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": nil})), want: "42"},
+		{name: "refresh token", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": "refresh"})), wantErr: auth.ErrTokenType},
+		{name: "sliding token", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": "sliding"})), wantErr: auth.ErrTokenType},
+		{name: "token_type in another case", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": "Access"})), wantErr: auth.ErrTokenType},
+		{name: "empty token_type", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": ""})), wantErr: auth.ErrTokenType},
+		{name: "token_type not a string", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": 1})), wantErr: auth.ErrTokenType},
+		{name: "null token_type", token: hs(valid(jwt.MapClaims{"user_id": "42", "token_type": json.RawMessage("null")})), wantErr: auth.ErrTokenType},
 	}
 	v := newVerifier(t)
 	for _, tt := range tests {
@@ -154,6 +162,34 @@ func TestVerifyLeewayIsConfigurable(t *testing.T) {
 			}
 			if _, err := v.Verify(token); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Verify() error = %v; want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestVerifyTokenTypesAreConfigurable(t *testing.T) {
+	token := func(typ string) string {
+		return sign(t, jwt.SigningMethodHS256, secret, valid(jwt.MapClaims{"user_id": "42", "token_type": typ}))
+	}
+	tests := []struct {
+		name    string
+		opts    []auth.Option
+		typ     string // the token's token_type
+		wantErr error
+	}{
+		{name: "default refuses refresh", typ: "refresh", wantErr: auth.ErrTokenType},
+		{name: "empty list keeps the default", opts: []auth.Option{auth.WithTokenTypes()}, typ: "refresh", wantErr: auth.ErrTokenType},
+		{name: "sliding accepted when listed", opts: []auth.Option{auth.WithTokenTypes("access", "sliding")}, typ: "sliding"},
+		{name: "access refused when not listed", opts: []auth.Option{auth.WithTokenTypes("sliding")}, typ: "access", wantErr: auth.ErrTokenType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := auth.NewVerifier(secret, 0, func() time.Time { return now }, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(token(tt.typ)); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Verify(token_type %q) error = %v; want %v", tt.typ, err, tt.wantErr)
 			}
 		})
 	}

@@ -17,6 +17,9 @@ const (
 	attrID          = "connectionId"
 	attrUserID      = "userId"
 	attrExpiresAt   = "expiresAt"
+	attrWelcomedAt  = "welcomedAt" // the welcome claim, RFC 3339 with fractional seconds
+	attrRateWindow  = "rateWindow" // start of the rate window, Unix ms
+	attrRateUnits   = "rateUnits"  // units spent in that window
 	indexByUser     = "byUser"
 	connectedFormat = time.RFC3339Nano
 )
@@ -27,6 +30,7 @@ type dynamoAPI interface {
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // item is one row of the connections table.
@@ -63,7 +67,9 @@ var (
 //
 // DynamoDB calls per method: Put one PutItem, Delete one DeleteItem, Get one
 // (strongly consistent) GetItem, ByUser one Query on the byUser index per 1 MB
-// of the user's rows (in practice one). It never scans. ByUser reads a global
+// of the user's rows (in practice one), ClaimWelcome and ReleaseWelcome one
+// conditional UpdateItem, Spend one conditional UpdateItem, two for the first
+// spend of a window (see Spend). It never scans. ByUser reads a global
 // secondary index, so a connection put a moment ago may be missing for a
 // fraction of a second. ExpiresAt is kept to the second.
 type DynamoStore struct {

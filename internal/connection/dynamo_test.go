@@ -2,6 +2,7 @@ package connection_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func TestDynamoStoreCalls(t *testing.T) {
 		}
 	}
 
+	limit := connection.Limit{Units: 10, Window: time.Hour}
 	calls.Check(t, ctx, []awstest.CallsCase{
 		{Name: "connect: Put", Op: func(ctx context.Context) error {
 			return s.Put(ctx, connection.New("a-4", "user-a", now, "198.51.100.9", "agent"))
@@ -64,6 +66,29 @@ func TestDynamoStoreCalls(t *testing.T) {
 			_, err := s.ByUser(ctx, "user-z")
 			return err
 		}, Want: map[string]int{"Query": 1}},
+		{Name: "welcome: ClaimWelcome", Op: func(ctx context.Context) error {
+			return s.ClaimWelcome(ctx, "a-1", now)
+		}, Want: map[string]int{"UpdateItem": 1}},
+		{Name: "ClaimWelcome of a welcomed connection", Op: func(ctx context.Context) error {
+			if err := s.ClaimWelcome(ctx, "a-1", now); !errors.Is(err, connection.ErrWelcomed) {
+				t.Errorf("second ClaimWelcome = %v, want ErrWelcomed", err)
+			}
+			return nil
+		}, Want: map[string]int{"UpdateItem": 1}},
+		{Name: "message: first Spend of a window", Op: func(ctx context.Context) error {
+			_, err := s.Spend(ctx, "a-1", 1, limit)
+			return err
+		}, Want: map[string]int{"UpdateItem": 2}},
+		{Name: "message: Spend", Op: func(ctx context.Context) error {
+			_, err := s.Spend(ctx, "a-1", 1, limit)
+			return err
+		}, Want: map[string]int{"UpdateItem": 1}},
+		{Name: "message: Spend refused", Op: func(ctx context.Context) error {
+			if _, err := s.Spend(ctx, "a-1", limit.Units, limit); !errors.Is(err, connection.ErrRateLimited) {
+				t.Errorf("Spend over the limit = %v, want ErrRateLimited", err)
+			}
+			return nil
+		}, Want: map[string]int{"UpdateItem": 1}},
 		{Name: "Get of an empty ID makes no call", Op: func(ctx context.Context) error {
 			_, err := s.Get(ctx, "")
 			if err == nil {

@@ -20,6 +20,15 @@ type MemoryStore struct {
 	mu     sync.RWMutex
 	byID   map[string]Connection          // connection ID -> connection
 	byUser map[string]map[string]struct{} // user ID -> IDs of that user's connections
+	marks  map[string]*marks              // connection ID -> its welcome claim and rate window
+}
+
+// marks are what the store keeps of a connection beside the Connection
+// itself, as DynamoStore keeps them on its row: Put replaces them.
+type marks struct {
+	welcomedAt time.Time // the welcome claim; zero when unclaimed
+	window     int64     // start of the rate window in Unix ms
+	units      int       // units spent in that window
 }
 
 // NewMemoryStore returns an empty store whose expiry is decided by now; nil
@@ -28,7 +37,8 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryStore{now: now, byID: map[string]Connection{}, byUser: map[string]map[string]struct{}{}}
+	return &MemoryStore{now: now, byID: map[string]Connection{}, byUser: map[string]map[string]struct{}{},
+		marks: map[string]*marks{}}
 }
 
 // Put records c, replacing any connection with the same ID. It returns an
@@ -93,6 +103,65 @@ func (s *MemoryStore) ByUser(_ context.Context, userID string) ([]Connection, er
 	return conns, nil
 }
 
+// ClaimWelcome records the welcome claim at, unless there is one.
+func (s *MemoryStore) ClaimWelcome(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.liveMarks(id)
+	if err != nil {
+		return err
+	}
+	if !m.welcomedAt.IsZero() {
+		return ErrWelcomed
+	}
+	m.welcomedAt = at
+	return nil
+}
+
+// ReleaseWelcome removes the welcome claim made at at.
+func (s *MemoryStore) ReleaseWelcome(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.marks[id]; ok && m.welcomedAt.Equal(at) {
+		m.welcomedAt = time.Time{}
+	}
+	return nil
+}
+
+// Spend takes cost units from the connection's current window.
+func (s *MemoryStore) Spend(_ context.Context, id string, cost int, limit Limit) (time.Duration, error) {
+	start, left := limit.window(s.now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.liveMarks(id)
+	if err != nil {
+		return 0, err
+	}
+	if m.window != start {
+		m.window, m.units = start, 0
+	}
+	if m.units+cost > limit.Units {
+		return left, ErrRateLimited
+	}
+	m.units += cost
+	return 0, nil
+}
+
+// liveMarks returns the marks of the live connection id, or ErrNotFound.
+// s.mu must be held for writing.
+func (s *MemoryStore) liveMarks(id string) (*marks, error) {
+	c, ok := s.byID[id]
+	if !ok || !live(c.ExpiresAt, s.now()) {
+		return nil, ErrNotFound
+	}
+	m := s.marks[id]
+	if m == nil {
+		m = &marks{}
+		s.marks[id] = m
+	}
+	return m, nil
+}
+
 // remove deletes id from both indexes. s.mu must be held for writing.
 func (s *MemoryStore) remove(id string) {
 	c, ok := s.byID[id]
@@ -100,6 +169,7 @@ func (s *MemoryStore) remove(id string) {
 		return
 	}
 	delete(s.byID, id)
+	delete(s.marks, id)
 	ids := s.byUser[c.UserID]
 	delete(ids, id)
 	if len(ids) == 0 {

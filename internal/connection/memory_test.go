@@ -11,9 +11,9 @@ import (
 )
 
 func TestMemoryStore(t *testing.T) {
-	connectiontest.Run(t, func(t *testing.T, now func() time.Time) connection.Store {
-		return connection.NewMemoryStore(now)
-	})
+	newStore := func(t *testing.T, now func() time.Time) connection.Store { return connection.NewMemoryStore(now) }
+	connectiontest.Run(t, newStore)
+	connectiontest.RunConcurrent(t, newStore)
 }
 
 // BenchmarkMemoryStoreByUser measures ByUser for a user with 1,000

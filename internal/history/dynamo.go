@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,26 +14,49 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smithytime "github.com/aws/smithy-go/time"
 )
 
-// Attribute and index names of the notifications table.
+// Rows of the notifications table, all under the user's partition key
+// (docs/design.md#order-and-positions):
+//
+//   - the counter, sort key counterKey: seq (the last position taken) and
+//     readUpTo (the MarkAllRead watermark); it never expires;
+//   - one item row per notification, sort key positionKey(position): the
+//     record, so a key-condition Query on the table reads a user's items in
+//     position order, strongly consistent;
+//   - one marker per notification, sort key markerPrefix+ID: its position,
+//     so that an ID is stored once and can be found (MarkRead, legacy cursors).
 const (
+	counterKey   = "seq"
+	markerPrefix = "i#"
+
 	attrUserID    = "userId"
-	attrID        = "id"
+	attrKey       = "id"
+	attrPos       = "pos"
+	attrSeq       = "seq"
+	attrReadUpTo  = "readUpTo"
 	attrExpiresAt = "expiresAt"
-	attrUnread    = "unread"
-	indexUnread   = "unread"
+	attrUnread    = "unreadPos"
+	indexUnread   = "unreadPos"
 )
 
-// writeConcurrency bounds the UpdateItem calls that MarkRead and MarkAllRead
-// run at once.
+// writeConcurrency bounds the calls that MarkRead runs at once.
 const writeConcurrency = 8
+
+// Retries of Add when another Add took the position first: up to
+// addAttempts transactions, with a full-jitter wait below addBackoffCap.
+const (
+	addAttempts   = 8
+	addBackoffCap = 50 * time.Millisecond
+)
 
 // dynamoAPI is the part of *dynamodb.Client that DynamoStore uses.
 type dynamoAPI interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var (
@@ -40,19 +65,25 @@ var (
 )
 
 // DynamoStore is a Store backed by the DynamoDB table that template.yaml
-// declares as NotificationsTable (its tests run on that definition). It is safe for concurrent use and never scans.
+// declares as NotificationsTable (its tests run on that definition). It is
+// safe for concurrent use and never scans.
 //
-// DynamoDB calls per method: Add one conditional PutItem; After and Before one
-// strongly consistent Query (more only when expired items not yet removed by
-// TTL fill the page); UnreadCount one Query with Select COUNT on the sparse
-// unread index; MarkRead one conditional UpdateItem per distinct ID;
-// MarkAllRead one Query on the unread index plus one UpdateItem per unread
-// item. The unread index is eventually consistent, so UnreadCount may lag a
-// write by a fraction of a second. ExpiresAt is kept to the second.
+// DynamoDB calls per method: Add one strongly consistent GetItem of the
+// counter and one TransactWriteItems (counter, marker, item), again for each
+// retry when a concurrent Add took the position, plus one GetItem of the
+// marker for a duplicate; After and Before one GetItem of the counter (the
+// watermark) and one strongly consistent Query (more only when expired items
+// not yet removed by TTL fill the page); Position one GetItem; UnreadCount
+// one GetItem and one Query with Select COUNT on the sparse unread index;
+// MarkRead one GetItem and one conditional UpdateItem per distinct ID;
+// MarkAllRead one UpdateItem. The unread index is eventually consistent, so
+// UnreadCount may lag a write by a fraction of a second. ExpiresAt is kept to
+// the second.
 type DynamoStore struct {
 	client dynamoAPI
 	table  string
 	now    func() time.Time
+	sleep  func(context.Context, time.Duration) error
 }
 
 // NewDynamoStore returns a store that keeps notifications in table through
@@ -62,70 +93,179 @@ func NewDynamoStore(client dynamoAPI, table string, now func() time.Time) *Dynam
 	if now == nil {
 		now = time.Now
 	}
-	return &DynamoStore{client: client, table: table, now: now}
+	return &DynamoStore{client: client, table: table, now: now, sleep: smithytime.SleepWithContext}
 }
 
-// Add stores item with one PutItem conditioned on the ID being new, so a
-// redelivered notification leaves the stored one unchanged.
-func (s *DynamoStore) Add(ctx context.Context, item Item) error {
-	r, err := newRecord(item, s.now())
+func (s *DynamoStore) key(userID, sortKey string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrUserID: &types.AttributeValueMemberS{Value: userID},
+		attrKey:    &types.AttributeValueMemberS{Value: sortKey},
+	}
+}
+
+// counter is the user's counter row.
+type counter struct {
+	Seq      Position `dynamodbav:"seq"`
+	ReadUpTo Position `dynamodbav:"readUpTo"`
+}
+
+// counter reads the user's counter row, strongly consistent; zero if none.
+func (s *DynamoStore) counter(ctx context.Context, userID string) (counter, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            s.key(userID, counterKey),
+		ConsistentRead: aws.Bool(true),
+	})
+	var c counter
+	if err == nil {
+		err = attributevalue.UnmarshalMap(out.Item, &c)
+	}
+	return c, err
+}
+
+// Add stores item at the user's next position: it reads the counter (N) and
+// writes in one transaction the counter as N+1 (on condition that it is
+// still N), the ID's marker and the item row (each on condition that it does
+// not exist). So positions become visible in the order they are taken. If
+// the marker exists the ID is a duplicate: its position is returned and
+// nothing changes. If the counter moved, Add tries again.
+func (s *DynamoStore) Add(ctx context.Context, item Item) (Position, error) {
+	id := item.Notification.ID
+	if _, err := newRecord(item, 1, s.now()); err != nil {
+		return 0, err
+	}
+	for attempt := 1; ; attempt++ {
+		c, err := s.counter(ctx, item.UserID)
+		if err != nil {
+			return 0, fmt.Errorf("history: add %s: read counter: %w", id, err)
+		}
+		in, err := s.addInput(item, c.Seq)
+		if err != nil {
+			return 0, err
+		}
+		_, err = s.client.TransactWriteItems(ctx, in)
+		if err == nil {
+			return c.Seq + 1, nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return 0, fmt.Errorf("history: add %s: %w", id, err)
+		}
+		if r := canceled.CancellationReasons; len(r) == 3 && aws.ToString(r[1].Code) == "ConditionalCheckFailed" {
+			p, err := s.Position(ctx, item.UserID, id)
+			if !errors.Is(err, ErrNotFound) { // else expired meanwhile: store it again
+				return p, err
+			}
+		}
+		if attempt == addAttempts {
+			return 0, fmt.Errorf("history: add %s (%d attempts): %w: %w", id, attempt, ErrContention, err)
+		}
+		if err := s.sleep(ctx, rand.N(addBackoffCap)); err != nil {
+			return 0, fmt.Errorf("history: add %s: %w", id, err)
+		}
+	}
+}
+
+// addInput is the transaction that stores item at position seq+1.
+func (s *DynamoStore) addInput(item Item, seq Position) (*dynamodb.TransactWriteItemsInput, error) {
+	r, err := newRecord(item, seq+1, s.now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	av, err := attributevalue.MarshalMap(r)
 	if err != nil {
-		return fmt.Errorf("history: add %s: %w", r.ID, err)
+		return nil, fmt.Errorf("history: add %s: %w", r.ID, err)
 	}
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrID))).Build()
-	if err != nil {
-		return fmt.Errorf("history: add %s: %w", r.ID, err)
+	notExists := aws.String("attribute_not_exists(#k)")
+	names := map[string]string{"#k": attrKey}
+	counterCond := "#seq = :seq"
+	values := map[string]types.AttributeValue{
+		":seq":  &types.AttributeValueMemberN{Value: strconv.FormatUint(uint64(seq), 10)},
+		":next": &types.AttributeValueMemberN{Value: strconv.FormatUint(uint64(seq+1), 10)},
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     av,
-		ConditionExpression:      expr.Condition(),
-		ExpressionAttributeNames: expr.Names(),
+	if seq == 0 {
+		counterCond = "attribute_not_exists(#seq)"
+		delete(values, ":seq")
+	}
+	marker := s.key(r.UserID, markerPrefix+r.ID)
+	marker[attrPos] = av[attrPos]
+	marker[attrExpiresAt] = av[attrExpiresAt]
+	return &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       s.key(r.UserID, counterKey),
+			UpdateExpression:          aws.String("SET #seq = :next"),
+			ConditionExpression:       aws.String(counterCond),
+			ExpressionAttributeNames:  map[string]string{"#seq": attrSeq},
+			ExpressionAttributeValues: values,
+		}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: marker,
+			ConditionExpression: notExists, ExpressionAttributeNames: names}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: av,
+			ConditionExpression: notExists, ExpressionAttributeNames: names}},
+	}}, nil
+}
+
+// Position reads the marker of the user's notification id.
+func (s *DynamoStore) Position(ctx context.Context, userID, id string) (Position, error) {
+	if !validUser(userID) || !validID(id) {
+		return 0, fmt.Errorf("history: position of %.64q for user %.64q: %w", id, userID, ErrNotFound)
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            s.key(userID, markerPrefix+id),
+		ConsistentRead: aws.Bool(true),
 	})
-	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("history: add %s: %w", r.ID, err)
+	if err != nil {
+		return 0, fmt.Errorf("history: position of %s for user %s: %w", id, userID, err)
 	}
-	return nil
-}
-
-// After returns up to limit live items with IDs greater than afterID, oldest
-// first. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
-func (s *DynamoStore) After(ctx context.Context, userID, afterID string, limit int) ([]Item, bool, error) {
-	return s.page(ctx, "after", userID, afterID, limit, true)
-}
-
-// Before returns up to limit live items with IDs less than beforeID (the
-// newest when beforeID is empty), newest first. Limits are clamped like After's.
-func (s *DynamoStore) Before(ctx context.Context, userID, beforeID string, limit int) ([]Item, bool, error) {
-	return s.page(ctx, "before", userID, beforeID, limit, false)
-}
-
-// page queries the user's items beyond cursor in the given direction. It asks
-// for limit+1 items to learn whether more follow, and keeps reading while
-// expired items (filtered out) leave the page short.
-func (s *DynamoStore) page(ctx context.Context, op, userID, cursor string, limit int, forward bool) ([]Item, bool, error) {
-	if len(cursor) > MaxIDLength {
-		return nil, false, fmt.Errorf("history: %s %.64q: %w", op, cursor, ErrInvalid)
+	var m struct {
+		Pos       Position `dynamodbav:"pos"`
+		ExpiresAt int64    `dynamodbav:"expiresAt"`
 	}
+	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
+		return 0, fmt.Errorf("history: position of %s for user %s: %w", id, userID, err)
+	}
+	if m.Pos == 0 || !(record{ExpiresAt: m.ExpiresAt}).live(s.now()) {
+		return 0, fmt.Errorf("history: position of %s for user %s: %w", id, userID, ErrNotFound)
+	}
+	return m.Pos, nil
+}
+
+// After returns up to limit live items at positions greater than after, in
+// position order. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
+func (s *DynamoStore) After(ctx context.Context, userID string, after Position, limit int) ([]Item, bool, error) {
+	return s.page(ctx, "after", userID, after+1, ^Position(0), limit, true)
+}
+
+// Before returns up to limit live items at positions less than before (the
+// newest when before is 0), newest first. Limits are clamped like After's.
+func (s *DynamoStore) Before(ctx context.Context, userID string, before Position, limit int) ([]Item, bool, error) {
+	hi := ^Position(0)
+	if before != 0 {
+		hi = before - 1
+	}
+	return s.page(ctx, "before", userID, 1, hi, limit, false)
+}
+
+// page reads the watermark, then queries the user's item rows between
+// positions lo and hi in the given direction. It asks for limit+1 items to
+// learn whether more follow, and keeps reading while expired items (filtered
+// out) leave the page short.
+func (s *DynamoStore) page(ctx context.Context, op, userID string, lo, hi Position, limit int, forward bool) ([]Item, bool, error) {
 	limit = clampLimit(limit)
-	if !validUser(userID) {
+	if !validUser(userID) || lo > hi {
 		return []Item{}, false, nil
 	}
-	keyCond := expression.Key(attrUserID).Equal(expression.Value(userID))
-	switch {
-	case cursor == "":
-	case forward:
-		keyCond = keyCond.And(expression.Key(attrID).GreaterThan(expression.Value(cursor)))
-	default:
-		keyCond = keyCond.And(expression.Key(attrID).LessThan(expression.Value(cursor)))
+	c, err := s.counter(ctx, userID)
+	if err != nil {
+		return nil, false, fmt.Errorf("history: %s for user %s: read counter: %w", op, userID, err)
 	}
+	keyCond := expression.Key(attrUserID).Equal(expression.Value(userID)).
+		And(expression.Key(attrKey).Between(expression.Value(positionKey(lo)), expression.Value(positionKey(hi))))
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithFilter(s.liveFilter()).Build()
 	if err != nil {
-		return nil, false, fmt.Errorf("history: %s %q: %w", op, cursor, err)
+		return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 	}
 	pages := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -141,16 +281,16 @@ func (s *DynamoStore) page(ctx context.Context, op, userID, cursor string, limit
 	for len(items) <= limit && pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, false, fmt.Errorf("history: %s %q for user %s: %w", op, cursor, userID, err)
+			return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 		}
 		var records []record
 		if err := attributevalue.UnmarshalListOfMaps(out.Items, &records); err != nil {
-			return nil, false, fmt.Errorf("history: %s %q for user %s: %w", op, cursor, userID, err)
+			return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 		}
 		for _, r := range records {
-			it, err := r.item()
+			it, err := r.item(c.ReadUpTo)
 			if err != nil {
-				return nil, false, fmt.Errorf("history: %s %q for user %s: %w", op, cursor, userID, err)
+				return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 			}
 			items = append(items, it)
 		}
@@ -161,9 +301,11 @@ func (s *DynamoStore) page(ctx context.Context, op, userID, cursor string, limit
 	return items, false, nil
 }
 
-// MarkRead marks the user's items with those IDs as read: one UpdateItem per
-// distinct ID, removing the unread attribute on condition that it exists, so
-// unknown IDs, other users' IDs and items already read change nothing.
+// MarkRead marks the user's items with those IDs as read: per distinct ID,
+// one GetItem of its marker (its position) and one UpdateItem removing the
+// item row's unread attribute on condition that it exists, so unknown IDs,
+// other users' IDs and items already read change nothing. Up to
+// writeConcurrency IDs are handled at once.
 func (s *DynamoStore) MarkRead(ctx context.Context, userID string, ids []string) error {
 	if !validUser(userID) {
 		return nil
@@ -176,98 +318,99 @@ func (s *DynamoStore) MarkRead(ctx context.Context, userID string, ids []string)
 			todo = append(todo, id)
 		}
 	}
-	if err := s.clearUnread(ctx, userID, todo); err != nil {
+	if err := s.forEach(ctx, todo, func(ctx context.Context, id string) error {
+		p, err := s.Position(ctx, userID, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.clearUnread(ctx, userID, p)
+	}); err != nil {
 		return fmt.Errorf("history: mark read for user %s: %w", userID, err)
 	}
 	return nil
 }
 
-// MarkAllRead marks every live unread item of the user as read: it reads their
-// IDs from the sparse unread index, then updates each.
+// clearUnread removes the unread attribute of the user's item row at p.
+func (s *DynamoStore) clearUnread(ctx context.Context, userID string, p Position) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      s.key(userID, positionKey(p)),
+		UpdateExpression:         aws.String("REMOVE #u"),
+		ConditionExpression:      aws.String("attribute_exists(#u)"),
+		ExpressionAttributeNames: map[string]string{"#u": attrUnread},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("%s: %w", positionKey(p), err)
+	}
+	return nil
+}
+
+// MarkAllRead moves the user's watermark to the last position taken, with one
+// UpdateItem of the counter (readUpTo = seq); a user with no counter has
+// nothing to mark.
 func (s *DynamoStore) MarkAllRead(ctx context.Context, userID string) error {
 	if !validUser(userID) {
 		return nil
 	}
-	var ids []string
-	err := s.queryUnread(ctx, userID, false, func(out *dynamodb.QueryOutput) {
-		for _, av := range out.Items {
-			if id, ok := av[attrID].(*types.AttributeValueMemberS); ok {
-				ids = append(ids, id.Value)
-			}
-		}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      s.key(userID, counterKey),
+		UpdateExpression:         aws.String("SET #w = #seq"),
+		ConditionExpression:      aws.String("attribute_exists(#seq)"),
+		ExpressionAttributeNames: map[string]string{"#w": attrReadUpTo, "#seq": attrSeq},
 	})
-	if err == nil {
-		err = s.clearUnread(ctx, userID, ids)
-	}
-	if err != nil {
+	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("history: mark all read for user %s: %w", userID, err)
 	}
 	return nil
 }
 
-// UnreadCount counts the user's live unread items with a Query that selects
-// COUNT on the sparse unread index.
+// UnreadCount reads the watermark, then counts the user's live entries of
+// the sparse unread index above it with a Query that selects COUNT.
 func (s *DynamoStore) UnreadCount(ctx context.Context, userID string) (int, error) {
 	if !validUser(userID) {
 		return 0, nil
 	}
-	var n int
-	err := s.queryUnread(ctx, userID, true, func(out *dynamodb.QueryOutput) { n += int(out.Count) })
+	c, err := s.counter(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("history: unread count for user %s: read counter: %w", userID, err)
+	}
+	expr, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key(attrUserID).Equal(expression.Value(userID)).
+			And(expression.Key(attrUnread).GreaterThan(expression.Value(c.ReadUpTo)))).
+		WithFilter(s.liveFilter()).
+		Build()
 	if err != nil {
 		return 0, fmt.Errorf("history: unread count for user %s: %w", userID, err)
 	}
-	return n, nil
-}
-
-// queryUnread queries the user's live entries of the unread index, only
-// counting them or projecting their IDs, and hands each page to each.
-func (s *DynamoStore) queryUnread(ctx context.Context, userID string, count bool, each func(*dynamodb.QueryOutput)) error {
-	b := expression.NewBuilder().
-		WithKeyCondition(expression.Key(attrUserID).Equal(expression.Value(userID))).
-		WithFilter(s.liveFilter())
-	if !count {
-		b = b.WithProjection(expression.NamesList(expression.Name(attrID)))
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return err
-	}
-	in := &dynamodb.QueryInput{
+	pages := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		IndexName:                 aws.String(indexUnread),
 		KeyConditionExpression:    expr.KeyCondition(),
 		FilterExpression:          expr.Filter(),
-		ProjectionExpression:      expr.Projection(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-	}
-	if count {
-		in.Select = types.SelectCount
-	}
-	pages := dynamodb.NewQueryPaginator(s.client, in)
+		Select:                    types.SelectCount,
+	})
+	n := 0
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("history: unread count for user %s: %w", userID, err)
 		}
-		each(out)
+		n += int(out.Count)
 	}
-	return nil
+	return n, nil
 }
 
-// clearUnread removes the unread attribute of the user's items with those IDs,
-// up to writeConcurrency at a time, and returns the first failure. An item
-// that does not exist or is already read fails the condition and is skipped.
-func (s *DynamoStore) clearUnread(ctx context.Context, userID string, ids []string) error {
+// forEach runs fn for each of ids, up to writeConcurrency at a time, and
+// returns the first failure; a failure stops starting new calls.
+func (s *DynamoStore) forEach(ctx context.Context, ids []string, fn func(ctx context.Context, id string) error) error {
 	if len(ids) == 0 {
 		return nil
-	}
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeExists(expression.Name(attrUnread))).
-		WithUpdate(expression.Remove(expression.Name(attrUnread))).
-		Build()
-	if err != nil {
-		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -288,17 +431,7 @@ func (s *DynamoStore) clearUnread(ctx context.Context, userID string, ids []stri
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: aws.String(s.table),
-				Key: map[string]types.AttributeValue{
-					attrUserID: &types.AttributeValueMemberS{Value: userID},
-					attrID:     &types.AttributeValueMemberS{Value: id},
-				},
-				UpdateExpression:         expr.Update(),
-				ConditionExpression:      expr.Condition(),
-				ExpressionAttributeNames: expr.Names(),
-			})
-			if err != nil && !conditionFailed(err) {
+			if err := fn(ctx, id); err != nil {
 				mu.Lock()
 				if first == nil {
 					first = fmt.Errorf("%s: %w", id, err)

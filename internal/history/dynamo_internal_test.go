@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,197 +23,138 @@ var t0 = time.Date(2026, 3, 1, 10, 0, 0, 250_000_000, time.UTC) // epoch second 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func n(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 
-// resolve returns expr with every #name and :value placeholder of in replaced.
-func resolve(expr *string, names map[string]string, values map[string]types.AttributeValue) string {
-	out := aws.ToString(expr)
-	for k, v := range names {
-		out = strings.ReplaceAll(out, k, v)
-	}
-	for k, v := range values {
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			out = strings.ReplaceAll(out, k, "'"+v.Value+"'")
-		case *types.AttributeValueMemberN:
-			out = strings.ReplaceAll(out, k, v.Value)
-		}
-	}
-	return out
+// fakeDB adds TransactWriteItems to awstest.FakeDynamoDB.
+type fakeDB struct {
+	awstest.FakeDynamoDB
+	TransactFn func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// TestAddItemShape pins the stored attributes and the condition that makes a
-// redelivery a no-op.
-func TestAddItemShape(t *testing.T) {
+func (f *fakeDB) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput,
+	_ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return f.TransactFn(in)
+}
+
+// counterAt answers the counter GetItem with seq; marker GetItems with pos.
+func counterAt(seq, pos string) func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+	return func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		if in.Key["id"].(*types.AttributeValueMemberS).Value == "seq" {
+			return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{"seq": n(seq)}}, nil
+		}
+		return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{"pos": n(pos), "expiresAt": n("1772362800")}}, nil
+	}
+}
+
+func canceled(codes ...string) error {
+	e := &types.TransactionCanceledException{}
+	for _, c := range codes {
+		e.CancellationReasons = append(e.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+	}
+	return e
+}
+
+// TestAddTransactionShape pins the rows Add writes and the conditions that
+// make positions follow the counter and a redelivery a no-op.
+func TestAddTransactionShape(t *testing.T) {
 	note := notification.Notification{ID: "01JNKQ7Y2V0000000000000000", Type: "notification", Timestamp: t0.Truncate(time.Millisecond),
-		Message: "hi"}
+		Message: "hi", Cursor: "c99"}
 	payload := `{"id":"01JNKQ7Y2V0000000000000000","type":"notification","timestamp":"2026-03-01T10:00:00.25Z","message":"hi"}`
+	var got *dynamodb.TransactWriteItemsInput
+	fake := &fakeDB{FakeDynamoDB: awstest.FakeDynamoDB{GetItemFn: counterAt("41", "")},
+		TransactFn: func(in *dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+			got = in
+			return &dynamodb.TransactWriteItemsOutput{}, nil
+		}}
+	p, err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).Add(context.Background(),
+		Item{UserID: "123", Notification: note, ExpiresAt: t0.Add(time.Hour)})
+	if err != nil || p != 42 {
+		t.Fatalf("Add = %d, %v; want 42", p, err)
+	}
+	ti := got.TransactItems
+	if len(ti) != 3 {
+		t.Fatalf("%d transact items, want 3", len(ti))
+	}
+	u := ti[0].Update
+	if u == nil || aws.ToString(u.ConditionExpression) != "#seq = :seq" || aws.ToString(u.UpdateExpression) != "SET #seq = :next" ||
+		!reflect.DeepEqual(u.ExpressionAttributeValues, map[string]types.AttributeValue{":seq": n("41"), ":next": n("42")}) ||
+		!reflect.DeepEqual(u.Key, map[string]types.AttributeValue{"userId": s("123"), "id": s("seq")}) {
+		t.Errorf("counter update = %+v", u)
+	}
+	wantMarker := map[string]types.AttributeValue{"userId": s("123"), "id": s("i#" + note.ID), "pos": n("42"), "expiresAt": n("1772362800")}
+	wantItem := map[string]types.AttributeValue{"userId": s("123"), "id": s("p00000000000000000042"), "nid": s(note.ID),
+		"pos": n("42"), "payload": s(payload), "expiresAt": n("1772362800"), "unreadPos": n("42")}
+	for i, want := range []map[string]types.AttributeValue{wantMarker, wantItem} {
+		put := ti[i+1].Put
+		if put == nil || !reflect.DeepEqual(put.Item, want) {
+			t.Errorf("put %d = %v\nwant %v", i, put, want)
+			continue
+		}
+		if aws.ToString(put.ConditionExpression) != "attribute_not_exists(#k)" || put.ExpressionAttributeNames["#k"] != "id" {
+			t.Errorf("put %d condition = %q", i, aws.ToString(put.ConditionExpression))
+		}
+	}
+}
+
+func TestAddOutcomes(t *testing.T) {
 	tests := []struct {
-		name string
-		item Item
-		want map[string]types.AttributeValue
+		name     string
+		errs     []error // the transactions' results, in turn
+		wantPos  Position
+		wantErr  error
+		attempts int
 	}{
-		{name: "unread", item: Item{UserID: "123", Notification: note, ExpiresAt: t0.Add(time.Hour)},
-			want: map[string]types.AttributeValue{"userId": s("123"), "id": s(note.ID), "payload": s(payload),
-				"expiresAt": n("1772362800"), "unread": s(note.ID)}},
-		{name: "read: no unread attribute, so not in the index", item: Item{UserID: "123", Notification: note,
-			Read: true, ExpiresAt: t0.Add(time.Hour)},
-			want: map[string]types.AttributeValue{"userId": s("123"), "id": s(note.ID), "payload": s(payload),
-				"expiresAt": n("1772362800")}},
-		{name: "no expiry: the default retention", item: Item{UserID: "123", Notification: note, Read: true},
-			want: map[string]types.AttributeValue{"userId": s("123"), "id": s(note.ID), "payload": s(payload),
-				"expiresAt": n("1774951200")}},
+		{name: "first counter: no condition on seq", errs: []error{nil}, wantPos: 8, attempts: 1},
+		{name: "counter moved: retried", errs: []error{canceled("ConditionalCheckFailed", "None", "None"), nil},
+			wantPos: 8, attempts: 2},
+		{name: "conflict with another transaction: retried",
+			errs: []error{canceled("TransactionConflict", "None", "None"), nil}, wantPos: 8, attempts: 2},
+		{name: "duplicate id: its stored position", errs: []error{canceled("None", "ConditionalCheckFailed", "None")},
+			wantPos: 3, attempts: 1},
+		{name: "duplicate while the counter moved: still a duplicate",
+			errs: []error{canceled("ConditionalCheckFailed", "ConditionalCheckFailed", "None")}, wantPos: 3, attempts: 1},
+		{name: "contention every time", errs: []error{canceled("ConditionalCheckFailed", "None", "None")},
+			wantErr: ErrContention, attempts: addAttempts},
+		{name: "other failures", errs: []error{errBoom}, wantErr: errBoom, attempts: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got *dynamodb.PutItemInput
-			fake := &awstest.FakeDynamoDB{PutItemFn: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
-				got = in
-				return &dynamodb.PutItemOutput{}, nil
-			}}
-			if err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).Add(context.Background(), tt.item); err != nil {
-				t.Fatal(err)
+			calls := 0
+			fake := &fakeDB{FakeDynamoDB: awstest.FakeDynamoDB{GetItemFn: counterAt("7", "3")},
+				TransactFn: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					err := tt.errs[min(calls, len(tt.errs)-1)]
+					calls++
+					return &dynamodb.TransactWriteItemsOutput{}, err
+				}}
+			st := NewDynamoStore(fake, "notes", func() time.Time { return t0 })
+			st.sleep = func(context.Context, time.Duration) error { return nil }
+			p, err := st.Add(context.Background(), Item{UserID: "u", Notification: notification.Notification{ID: "01A"},
+				ExpiresAt: t0.Add(time.Hour)})
+			if p != tt.wantPos || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Errorf("Add = %d, %v; want %d, %v", p, err, tt.wantPos, tt.wantErr)
 			}
-			if !reflect.DeepEqual(got.Item, tt.want) {
-				t.Errorf("item = %v\nwant %v", got.Item, tt.want)
+			if err != nil && !strings.HasPrefix(err.Error(), "history: add 01A") {
+				t.Errorf("error %q does not name the operation", err)
 			}
-			if cond := resolve(got.ConditionExpression, got.ExpressionAttributeNames, got.ExpressionAttributeValues); cond != "attribute_not_exists (id)" {
-				t.Errorf("condition = %q, want attribute_not_exists (id)", cond)
+			if calls != tt.attempts {
+				t.Errorf("%d transactions, want %d", calls, tt.attempts)
 			}
 		})
 	}
 }
 
-func TestAddErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		err     error
-		wantErr bool
-	}{
-		{name: "duplicate id is not an error", err: &types.ConditionalCheckFailedException{Message: aws.String("exists")}},
-		{name: "wrapped duplicate is not an error either", err: errors.Join(errBoom, &types.ConditionalCheckFailedException{})},
-		{name: "other failures are", err: errBoom, wantErr: true},
-		{name: "throttling is", err: &types.ProvisionedThroughputExceededException{}, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := &awstest.FakeDynamoDB{PutItemFn: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }}
-			err := NewDynamoStore(fake, "notes", nil).Add(context.Background(),
-				Item{UserID: "u", Notification: notification.Notification{ID: "01A"}})
-			if tt.wantErr && (!errors.Is(err, tt.err) || !strings.HasPrefix(err.Error(), "history: add 01A: ")) {
-				t.Errorf("Add = %v, want it to wrap %v", err, tt.err)
-			}
-			if !tt.wantErr && err != nil {
-				t.Errorf("Add = %v, want nil", err)
-			}
-		})
-	}
-}
-
-// TestMarkReadUpdate pins the update: remove "unread" only where it exists,
-// so unknown IDs create no key-only item and read items are not rewritten.
-func TestMarkReadUpdate(t *testing.T) {
-	var (
-		mu   sync.Mutex
-		keys []string
-	)
-	fake := &awstest.FakeDynamoDB{UpdateItemFn: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-		if got := resolve(in.UpdateExpression, in.ExpressionAttributeNames, nil); got != "REMOVE unread\n" {
-			t.Errorf("update = %q, want REMOVE unread", got)
-		}
-		if got := resolve(in.ConditionExpression, in.ExpressionAttributeNames, nil); got != "attribute_exists (unread)" {
-			t.Errorf("condition = %q, want attribute_exists (unread)", got)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		keys = append(keys, in.Key["userId"].(*types.AttributeValueMemberS).Value+"/"+in.Key["id"].(*types.AttributeValueMemberS).Value)
-		if in.Key["id"].(*types.AttributeValueMemberS).Value == "gone" {
-			return nil, &types.ConditionalCheckFailedException{}
-		}
-		return &dynamodb.UpdateItemOutput{}, nil
-	}}
-	err := NewDynamoStore(fake, "notes", nil).MarkRead(context.Background(), "u", []string{"a", "gone", "", "a", strings.Repeat("x", 1025), "b"})
-	if err != nil {
+// TestMarkAllReadUpdate pins the O(1) mark-all: the watermark takes the
+// counter's value in one update.
+func TestMarkAllReadUpdate(t *testing.T) {
+	var got []*dynamodb.UpdateItemInput
+	fake := &fakeDB{FakeDynamoDB: awstest.FakeDynamoDB{UpdateItemFn: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		got = append(got, in)
+		return nil, &types.ConditionalCheckFailedException{} // no counter yet: nothing to do
+	}}}
+	if err := NewDynamoStore(fake, "notes", nil).MarkAllRead(context.Background(), "u"); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if got := strings.Join(slices.Sorted(slices.Values(keys)), " "); got != "u/a u/b u/gone" {
-		t.Errorf("updated %s, want u/a u/b u/gone", got)
-	}
-}
-
-// TestMarkReadFailure checks that a failed update is reported and stops
-// starting new ones.
-func TestMarkReadFailure(t *testing.T) {
-	var (
-		mu    sync.Mutex
-		calls int
-	)
-	fake := &awstest.FakeDynamoDB{UpdateItemFn: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		return nil, errBoom
-	}}
-	ids := make([]string, 100)
-	for i := range ids {
-		ids[i] = string(rune('A'+i%26)) + strings.Repeat("z", i)
-	}
-	err := NewDynamoStore(fake, "notes", nil).MarkRead(context.Background(), "u", ids)
-	if !errors.Is(err, errBoom) || !strings.HasPrefix(err.Error(), "history: mark read for user u: ") {
-		t.Errorf("MarkRead = %v, want the update's error wrapped", err)
-	}
-	// A slot is freed only after its failure cancelled the rest, so no
-	// update starts once the first writeConcurrency have failed.
-	if calls > writeConcurrency {
-		t.Errorf("%d updates started, want at most %d: a failure must stop the rest", calls, writeConcurrency)
-	}
-}
-
-// TestUnreadQueries checks that UnreadCount and MarkAllRead read only the
-// sparse index, filter on the clock and follow every page.
-func TestUnreadQueries(t *testing.T) {
-	var queries []*dynamodb.QueryInput
-	var mu sync.Mutex
-	var updated []string
-	fake := &awstest.FakeDynamoDB{
-		QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-			queries = append(queries, in)
-			if in.ExclusiveStartKey == nil {
-				return &dynamodb.QueryOutput{Count: 2, Items: []map[string]types.AttributeValue{{"id": s("a")}, {"id": s("b")}},
-					LastEvaluatedKey: map[string]types.AttributeValue{"userId": s("u"), "id": s("b"), "unread": s("b")}}, nil
-			}
-			return &dynamodb.QueryOutput{Count: 1, Items: []map[string]types.AttributeValue{{"id": s("c")}}}, nil
-		},
-		UpdateItemFn: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			updated = append(updated, in.Key["id"].(*types.AttributeValueMemberS).Value)
-			return &dynamodb.UpdateItemOutput{}, nil
-		},
-	}
-	st := NewDynamoStore(fake, "notes", func() time.Time { return t0 })
-	count, err := st.UnreadCount(context.Background(), "u")
-	if err != nil || count != 3 {
-		t.Errorf("UnreadCount = %d, %v; want 3 over two pages", count, err)
-	}
-	if err := st.MarkAllRead(context.Background(), "u"); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(slices.Sorted(slices.Values(updated)), " "); got != "a b c" {
-		t.Errorf("MarkAllRead updated %s, want a b c", got)
-	}
-	if len(queries) != 4 {
-		t.Fatalf("%d queries, want 4", len(queries))
-	}
-	for i, q := range queries {
-		key := resolve(q.KeyConditionExpression, q.ExpressionAttributeNames, q.ExpressionAttributeValues)
-		filter := resolve(q.FilterExpression, q.ExpressionAttributeNames, q.ExpressionAttributeValues)
-		if aws.ToString(q.IndexName) != "unread" || key != "userId = 'u'" || filter != "expiresAt > 1772359200" {
-			t.Errorf("query %d: index %q key %q filter %q", i, aws.ToString(q.IndexName), key, filter)
-		}
-	}
-	if queries[0].Select != types.SelectCount || queries[2].Select == types.SelectCount {
-		t.Errorf("selects = %q, %q; want COUNT for UnreadCount only", queries[0].Select, queries[2].Select)
+	if len(got) != 1 || aws.ToString(got[0].UpdateExpression) != "SET #w = #seq" ||
+		aws.ToString(got[0].ConditionExpression) != "attribute_exists(#seq)" {
+		t.Errorf("updates = %+v, want one SET readUpTo = seq", got)
 	}
 }
 
@@ -223,21 +162,24 @@ func TestPageQuery(t *testing.T) {
 	tests := []struct {
 		name    string
 		forward bool
-		cursor  string
-		wantKey string
+		cursor  Position
+		lo, hi  string
+		noQuery bool
 	}{
-		{name: "after", forward: true, cursor: "01B", wantKey: "(userId = 'u') AND (id > '01B')"},
-		{name: "after nothing", forward: true, cursor: "", wantKey: "userId = 'u'"},
-		{name: "before", forward: false, cursor: "01B", wantKey: "(userId = 'u') AND (id < '01B')"},
-		{name: "newest", forward: false, cursor: "", wantKey: "userId = 'u'"},
+		{name: "after", forward: true, cursor: 5, lo: "p00000000000000000006", hi: "p18446744073709551615"},
+		{name: "after nothing", forward: true, cursor: 0, lo: "p00000000000000000001", hi: "p18446744073709551615"},
+		{name: "before", forward: false, cursor: 5, lo: "p00000000000000000001", hi: "p00000000000000000004"},
+		{name: "newest", forward: false, cursor: 0, lo: "p00000000000000000001", hi: "p18446744073709551615"},
+		{name: "before the first", forward: false, cursor: 1, noQuery: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *dynamodb.QueryInput
-			fake := &awstest.FakeDynamoDB{QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-				got = in
-				return &dynamodb.QueryOutput{}, nil
-			}}
+			fake := &fakeDB{FakeDynamoDB: awstest.FakeDynamoDB{GetItemFn: counterAt("9", ""),
+				QueryFn: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+					got = in
+					return &dynamodb.QueryOutput{}, nil
+				}}}
 			st := NewDynamoStore(fake, "notes", func() time.Time { return t0 })
 			var err error
 			if tt.forward {
@@ -248,23 +190,37 @@ func TestPageQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key := resolve(got.KeyConditionExpression, got.ExpressionAttributeNames, got.ExpressionAttributeValues)
-			if key != tt.wantKey || got.IndexName != nil || aws.ToBool(got.ScanIndexForward) != tt.forward ||
+			if tt.noQuery {
+				if got != nil {
+					t.Errorf("queried %v, want no query", got.KeyConditionExpression)
+				}
+				return
+			}
+			var vals []string
+			for _, v := range got.ExpressionAttributeValues {
+				if sv, ok := v.(*types.AttributeValueMemberS); ok && strings.HasPrefix(sv.Value, "p") {
+					vals = append(vals, sv.Value)
+				}
+			}
+			if len(vals) != 2 || !(vals[0] == tt.lo && vals[1] == tt.hi || vals[1] == tt.lo && vals[0] == tt.hi) ||
+				got.IndexName != nil || aws.ToBool(got.ScanIndexForward) != tt.forward ||
 				aws.ToInt32(got.Limit) != 11 || !aws.ToBool(got.ConsistentRead) {
-				t.Errorf("query key %q index %v forward %v limit %d consistent %v",
-					key, got.IndexName, aws.ToBool(got.ScanIndexForward), aws.ToInt32(got.Limit), aws.ToBool(got.ConsistentRead))
+				t.Errorf("query bounds %v index %v forward %v limit %d consistent %v",
+					vals, got.IndexName, aws.ToBool(got.ScanIndexForward), aws.ToInt32(got.Limit), aws.ToBool(got.ConsistentRead))
 			}
 		})
 	}
 }
 
 func TestPageDecodeFailure(t *testing.T) {
-	fake := &awstest.FakeDynamoDB{QueryFn: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-		return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{
-			{"userId": s("u"), "id": s("01A"), "payload": s("{not json"), "expiresAt": n("1772362800")},
-		}}, nil
-	}}
-	items, _, err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).After(context.Background(), "u", "", 10)
+	fake := &fakeDB{FakeDynamoDB: awstest.FakeDynamoDB{GetItemFn: counterAt("1", ""),
+		QueryFn: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{
+				{"userId": s("u"), "id": s("p00000000000000000001"), "nid": s("01A"), "pos": n("1"),
+					"payload": s("{not json"), "expiresAt": n("1772362800")},
+			}}, nil
+		}}}
+	items, _, err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).After(context.Background(), "u", 0, 10)
 	if err == nil || items != nil || !strings.Contains(err.Error(), "decode 01A") {
 		t.Errorf("After = %v, %v; want a decoding error naming the item", items, err)
 	}

@@ -37,7 +37,8 @@ func TestDynamoStoreCalls(t *testing.T) {
 		n := notification.General("hello", nil)
 		n.Stamp(now)
 		ids = append(ids, n.ID)
-		return s.Add(ctx, history.Item{UserID: user, Notification: n, ExpiresAt: now.Add(time.Hour)})
+		_, err := s.Add(ctx, history.Item{UserID: user, Notification: n, ExpiresAt: now.Add(time.Hour)})
+		return err
 	}
 	for range 5 {
 		if err := add("user-a"); err != nil {
@@ -50,45 +51,60 @@ func TestDynamoStoreCalls(t *testing.T) {
 
 	calls.Check(t, ctx, []awstest.CallsCase{
 		{Name: "Add", Op: func(ctx context.Context) error { return add("user-a") },
-			Want: map[string]int{"PutItem": 1}},
+			Want: map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
 		{Name: "Add of a duplicate", Op: func(ctx context.Context) error {
-			return s.Add(ctx, history.Item{UserID: "user-a", Notification: notification.Notification{ID: ids[0]},
+			p, err := s.Add(ctx, history.Item{UserID: "user-a", Notification: notification.Notification{ID: ids[0]},
 				ExpiresAt: now.Add(time.Hour)})
-		}, Want: map[string]int{"PutItem": 1}},
-		{Name: "After from the start", Op: func(ctx context.Context) error {
-			_, _, err := s.After(ctx, "user-a", "", 100)
+			if p != 1 {
+				t.Errorf("Add of a duplicate = %d, want position 1", p)
+			}
 			return err
-		}, Want: map[string]int{"Query": 1}},
+		}, Want: map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
+		{Name: "Position", Op: func(ctx context.Context) error {
+			_, err := s.Position(ctx, "user-a", ids[2])
+			return err
+		}, Want: map[string]int{"GetItem": 1}},
+		{Name: "After from the start", Op: func(ctx context.Context) error {
+			_, _, err := s.After(ctx, "user-a", 0, 100)
+			return err
+		}, Want: map[string]int{"GetItem": 1, "Query": 1}},
 		{Name: "After a page", Op: func(ctx context.Context) error {
-			_, more, err := s.After(ctx, "user-a", ids[0], 2)
+			_, more, err := s.After(ctx, "user-a", 1, 2)
 			if !more {
 				t.Error("hasMore = false, want true")
 			}
 			return err
-		}, Want: map[string]int{"Query": 1}},
+		}, Want: map[string]int{"GetItem": 1, "Query": 1}},
 		{Name: "Before", Op: func(ctx context.Context) error {
-			_, _, err := s.Before(ctx, "user-a", "", 50)
+			_, _, err := s.Before(ctx, "user-a", 0, 50)
 			return err
-		}, Want: map[string]int{"Query": 1}},
+		}, Want: map[string]int{"GetItem": 1, "Query": 1}},
 		{Name: "UnreadCount", Op: func(ctx context.Context) error {
 			n, err := s.UnreadCount(ctx, "user-a")
 			if n != 6 {
 				t.Errorf("UnreadCount = %d, want 6", n)
 			}
 			return err
-		}, Want: map[string]int{"Query": 1}},
+		}, Want: map[string]int{"GetItem": 1, "Query": 1}},
 		{Name: "MarkRead of two ids, one twice, and an unknown one", Op: func(ctx context.Context) error {
 			return s.MarkRead(ctx, "user-a", []string{ids[0], ids[1], ids[1], "unknown"})
-		}, Want: map[string]int{"UpdateItem": 3}},
+		}, Want: map[string]int{"GetItem": 3, "UpdateItem": 2}},
 		{Name: "MarkRead of nothing", Op: func(ctx context.Context) error {
 			return s.MarkRead(ctx, "user-a", nil)
 		}, Want: map[string]int{}},
-		{Name: "MarkAllRead updates only the unread items", Op: func(ctx context.Context) error {
+		{Name: "MarkAllRead moves the watermark in one update", Op: func(ctx context.Context) error {
 			return s.MarkAllRead(ctx, "user-a")
-		}, Want: map[string]int{"Query": 1, "UpdateItem": 4}},
-		{Name: "MarkAllRead with nothing unread", Op: func(ctx context.Context) error {
-			return s.MarkAllRead(ctx, "user-a")
-		}, Want: map[string]int{"Query": 1}},
+		}, Want: map[string]int{"UpdateItem": 1}},
+		{Name: "UnreadCount after MarkAllRead", Op: func(ctx context.Context) error {
+			n, err := s.UnreadCount(ctx, "user-a")
+			if n != 0 {
+				t.Errorf("UnreadCount = %d, want 0", n)
+			}
+			return err
+		}, Want: map[string]int{"GetItem": 1, "Query": 1}},
+		{Name: "MarkAllRead of a user with nothing", Op: func(ctx context.Context) error {
+			return s.MarkAllRead(ctx, "user-nobody")
+		}, Want: map[string]int{"UpdateItem": 1}},
 	})
 }
 
@@ -104,7 +120,10 @@ func TestDynamoStoreMarkReadWritesNothingNew(t *testing.T) {
 	s := history.NewDynamoStore(client, table, func() time.Time { return now })
 	n := notification.General("for a", nil)
 	n.Stamp(now)
-	if err := s.Add(ctx, history.Item{UserID: "user-a", Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
+	if _, err := s.Add(ctx, history.Item{UserID: "user-a", Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkAllRead(ctx, "user-b"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkRead(ctx, "user-b", []string{n.ID, "01ARZ3NDEKTSV4RRFFQ69G5FAV"}); err != nil {
@@ -113,7 +132,8 @@ func TestDynamoStoreMarkReadWritesNothingNew(t *testing.T) {
 	if err := s.MarkRead(ctx, "user-a", []string{"01ARZ3NDEKTSV4RRFFQ69G5FAV"}); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[string]int32{"user-a": 1, "user-b": 0} {
+	// user-a: the counter, the item and its marker.
+	for user, want := range map[string]int32{"user-a": 3, "user-b": 0} {
 		out, err := client.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(table),
 			KeyConditionExpression:    aws.String("userId = :u"),
@@ -140,7 +160,7 @@ func TestDynamoStoreManyUnread(t *testing.T) {
 	for i := range count {
 		n := notification.General(fmt.Sprintf("n%d", i), nil)
 		n.Stamp(now)
-		if err := s.Add(ctx, history.Item{UserID: "u", Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		if _, err := s.Add(ctx, history.Item{UserID: "u", Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -11,12 +11,13 @@ import (
 var _ Store = (*MemoryStore)(nil)
 
 // MemoryStore is a Store held in memory, for the local stack and tests. It is
-// safe for concurrent use. Each user's items are kept sorted by ID with a set
-// of the unread ones, so After and Before cost O(log n + limit) and
-// UnreadCount and MarkAllRead O(the user's unread items). Items are stored
-// encoded as JSON, exactly as DynamoStore stores them, so both return equal
-// items (numbers in Data come back as float64). Add drops the user's oldest
-// items once expired, as DynamoDB's TTL would.
+// safe for concurrent use: one lock orders Adds, so positions are taken and
+// become visible in the same order. Each user's items are kept in position
+// order with an index by ID and a set of the unread ones, so After and Before
+// cost O(log n + limit) and UnreadCount O(the user's unread items). Items are
+// stored encoded as JSON, exactly as DynamoStore stores them, so both return
+// equal items (numbers in Data come back as float64). Add drops the user's
+// oldest items once expired, as DynamoDB's TTL would.
 type MemoryStore struct {
 	now func() time.Time
 
@@ -26,9 +27,11 @@ type MemoryStore struct {
 
 // userItems is one user's history.
 type userItems struct {
-	ids     []string          // sorted ascending
-	records map[string]record // by ID
-	unread  map[string]struct{}
+	seq       Position              // the last position taken
+	watermark Position              // items at or below it are read (MarkAllRead)
+	records   []record              // ascending by position
+	byID      map[string]Position   // notification ID -> position
+	unread    map[Position]struct{} // positions not marked read by MarkRead
 }
 
 // NewMemoryStore returns an empty store whose expiry is decided by now; nil
@@ -40,97 +43,125 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 	return &MemoryStore{now: now, users: map[string]*userItems{}}
 }
 
-// Add stores item unless the user already has its ID.
-func (s *MemoryStore) Add(_ context.Context, item Item) error {
+// Add stores item at the user's next position unless the user already has
+// its ID, whose position it then returns.
+func (s *MemoryStore) Add(_ context.Context, item Item) (Position, error) {
 	now := s.now()
-	r, err := newRecord(item, now)
-	if err != nil {
-		return err
+	if _, err := newRecord(item, 1, now); err != nil {
+		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.users[r.UserID]
+	u := s.users[item.UserID]
 	if u == nil {
-		u = &userItems{records: map[string]record{}, unread: map[string]struct{}{}}
-		s.users[r.UserID] = u
+		u = &userItems{byID: map[string]Position{}, unread: map[Position]struct{}{}}
+		s.users[item.UserID] = u
 	}
-	if _, dup := u.records[r.ID]; dup {
-		return nil
+	if p, dup := u.byID[item.Notification.ID]; dup {
+		return p, nil
 	}
-	i, _ := slices.BinarySearch(u.ids, r.ID)
-	u.ids = slices.Insert(u.ids, i, r.ID)
-	u.records[r.ID] = r
-	if r.Unread != "" {
-		u.unread[r.ID] = struct{}{}
+	r, _ := newRecord(item, u.seq+1, now) // validated above
+	u.seq = r.Position
+	u.records = append(u.records, r)
+	u.byID[r.ID] = r.Position
+	if r.Unread != 0 {
+		u.unread[r.Position] = struct{}{}
 	}
-	for len(u.ids) > 0 && !u.records[u.ids[0]].live(now) {
-		delete(u.records, u.ids[0])
-		delete(u.unread, u.ids[0])
-		u.ids = u.ids[1:]
+	for len(u.records) > 0 && !u.records[0].live(now) {
+		delete(u.byID, u.records[0].ID)
+		delete(u.unread, u.records[0].Position)
+		u.records = u.records[1:]
 	}
-	return nil
+	return r.Position, nil
 }
 
-// After returns up to limit live items with IDs greater than afterID, oldest
-// first. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
-func (s *MemoryStore) After(_ context.Context, userID, afterID string, limit int) ([]Item, bool, error) {
-	if len(afterID) > MaxIDLength {
-		return nil, false, fmt.Errorf("history: after %.64q: %w", afterID, ErrInvalid)
+// search returns the index of the first record at a position >= p.
+func (u *userItems) search(p Position) int {
+	return sort.Search(len(u.records), func(i int) bool { return u.records[i].Position >= p })
+}
+
+// record returns the record at p.
+func (u *userItems) record(p Position) (record, bool) {
+	i := u.search(p)
+	if i < len(u.records) && u.records[i].Position == p {
+		return u.records[i], true
 	}
+	return record{}, false
+}
+
+// After returns up to limit live items at positions greater than after, in
+// position order. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
+func (s *MemoryStore) After(_ context.Context, userID string, after Position, limit int) ([]Item, bool, error) {
 	limit = clampLimit(limit)
 	now := s.now()
-	var page []record
+	var (
+		page      []record
+		watermark Position
+	)
 	s.mu.RLock()
 	if u := s.users[userID]; u != nil {
-		i, found := slices.BinarySearch(u.ids, afterID)
-		if found {
-			i++
-		}
-		for ; i < len(u.ids) && len(page) <= limit; i++ {
-			if r := u.records[u.ids[i]]; r.live(now) {
+		watermark = u.watermark
+		for i := u.search(after + 1); i < len(u.records) && len(page) <= limit; i++ {
+			if r := u.records[i]; r.live(now) {
 				page = append(page, r)
 			}
 		}
 	}
 	s.mu.RUnlock()
-	return decodePage("after", page, limit)
+	return decodePage("after", page, limit, watermark)
 }
 
-// Before returns up to limit live items with IDs less than beforeID (the
-// newest when beforeID is empty), newest first. Limits are clamped like After's.
-func (s *MemoryStore) Before(_ context.Context, userID, beforeID string, limit int) ([]Item, bool, error) {
-	if len(beforeID) > MaxIDLength {
-		return nil, false, fmt.Errorf("history: before %.64q: %w", beforeID, ErrInvalid)
-	}
+// Before returns up to limit live items at positions less than before (the
+// newest when before is 0), newest first. Limits are clamped like After's.
+func (s *MemoryStore) Before(_ context.Context, userID string, before Position, limit int) ([]Item, bool, error) {
 	limit = clampLimit(limit)
 	now := s.now()
-	var page []record
+	var (
+		page      []record
+		watermark Position
+	)
 	s.mu.RLock()
 	if u := s.users[userID]; u != nil {
-		i := len(u.ids)
-		if beforeID != "" {
-			i, _ = slices.BinarySearch(u.ids, beforeID)
+		watermark = u.watermark
+		i := len(u.records)
+		if before != 0 {
+			i = u.search(before)
 		}
 		for i--; i >= 0 && len(page) <= limit; i-- {
-			if r := u.records[u.ids[i]]; r.live(now) {
+			if r := u.records[i]; r.live(now) {
 				page = append(page, r)
 			}
 		}
 	}
 	s.mu.RUnlock()
-	return decodePage("before", page, limit)
+	return decodePage("before", page, limit, watermark)
+}
+
+// Position returns the position of the user's live item with that ID.
+func (s *MemoryStore) Position(_ context.Context, userID, id string) (Position, error) {
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if u := s.users[userID]; u != nil {
+		if p, ok := u.byID[id]; ok {
+			if r, ok := u.record(p); ok && r.live(now) {
+				return p, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("history: position of %.64q for user %.64q: %w", id, userID, ErrNotFound)
 }
 
 // decodePage decodes up to limit of records, which holds at most limit+1, and
 // reports whether there were more.
-func decodePage(op string, records []record, limit int) ([]Item, bool, error) {
+func decodePage(op string, records []record, limit int, watermark Position) ([]Item, bool, error) {
 	hasMore := len(records) > limit
 	if hasMore {
 		records = records[:limit]
 	}
 	items := make([]Item, 0, len(records))
 	for _, r := range records {
-		it, err := r.item()
+		it, err := r.item(watermark)
 		if err != nil {
 			return nil, false, fmt.Errorf("history: %s: %w", op, err)
 		}
@@ -149,28 +180,30 @@ func (s *MemoryStore) MarkRead(_ context.Context, userID string, ids []string) e
 		return nil
 	}
 	for _, id := range ids {
-		if _, ok := u.unread[id]; ok {
-			u.markRead(id)
+		p, ok := u.byID[id]
+		if _, unread := u.unread[p]; !ok || !unread {
+			continue
 		}
+		i := u.search(p)
+		u.records[i].Unread = 0
+		delete(u.unread, p)
 	}
 	return nil
 }
 
-// MarkAllRead marks every item of the user as read.
+// MarkAllRead moves the user's read watermark to the last position taken.
 func (s *MemoryStore) MarkAllRead(_ context.Context, userID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.users[userID]
-	if u == nil {
-		return nil
-	}
-	for id := range u.unread {
-		u.markRead(id)
+	if u := s.users[userID]; u != nil {
+		u.watermark = u.seq
+		clear(u.unread) // all at or below the watermark
 	}
 	return nil
 }
 
-// UnreadCount returns how many of the user's live items are unread.
+// UnreadCount returns how many of the user's live items above the watermark
+// are unread.
 func (s *MemoryStore) UnreadCount(_ context.Context, userID string) (int, error) {
 	now := s.now()
 	s.mu.RLock()
@@ -180,18 +213,10 @@ func (s *MemoryStore) UnreadCount(_ context.Context, userID string) (int, error)
 		return 0, nil
 	}
 	n := 0
-	for id := range u.unread {
-		if u.records[id].live(now) {
+	for p := range u.unread {
+		if r, ok := u.record(p); ok && p > u.watermark && r.live(now) {
 			n++
 		}
 	}
 	return n, nil
-}
-
-// markRead clears id's unread mark. The store's lock must be held for writing.
-func (u *userItems) markRead(id string) {
-	r := u.records[id]
-	r.Unread = ""
-	u.records[id] = r
-	delete(u.unread, id)
 }

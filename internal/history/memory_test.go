@@ -12,9 +12,9 @@ import (
 )
 
 func TestMemoryStore(t *testing.T) {
-	historytest.Run(t, func(t *testing.T, now func() time.Time) history.Store {
-		return history.NewMemoryStore(now)
-	})
+	newStore := func(t *testing.T, now func() time.Time) history.Store { return history.NewMemoryStore(now) }
+	historytest.Run(t, newStore)
+	historytest.RunConcurrent(t, newStore)
 }
 
 // BenchmarkMemoryStoreAfter measures a resume page (After, limit 100) from
@@ -26,17 +26,18 @@ func BenchmarkMemoryStoreAfter(b *testing.B) {
 			ctx := context.Background()
 			t0 := time.Now()
 			s := history.NewMemoryStore(func() time.Time { return t0 })
-			var ids []string
+			var positions []history.Position
 			for i := range size {
 				n := notification.UploadProgress("602", "Upload to UCM", 2, 5, notification.StatusProcessing,
 					fmt.Sprintf("step %d", i))
 				n.Stamp(t0.Add(time.Duration(i) * time.Millisecond))
-				ids = append(ids, n.ID)
-				if err := s.Add(ctx, history.Item{UserID: "busy", Notification: n, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+				p, err := s.Add(ctx, history.Item{UserID: "busy", Notification: n, ExpiresAt: t0.Add(time.Hour)})
+				if err != nil {
 					b.Fatal(err)
 				}
+				positions = append(positions, p)
 			}
-			after := ids[size/2]
+			after := positions[size/2]
 			b.ReportAllocs()
 			for b.Loop() {
 				items, more, err := s.After(ctx, "busy", after, 100)

@@ -17,14 +17,24 @@ const (
 	MaxLimit = 500
 )
 
-// ErrInvalid is returned, wrapped, for an argument that no stored item can
-// match: an empty user ID or notification ID on Add, or an ID or cursor longer
-// than MaxIDLength. Callers map it to a client error.
-var ErrInvalid = errors.New("history: invalid argument")
+// Errors callers branch on. Errors returned by this package wrap them.
+var (
+	// ErrInvalid is returned for an argument that no stored item can match:
+	// an empty user ID or notification ID on Add, or an ID longer than
+	// MaxIDLength. Callers map it to a client error.
+	ErrInvalid = errors.New("history: invalid argument")
+	// ErrNotFound is returned by Position for an ID the user does not have.
+	ErrNotFound = errors.New("history: not found")
+	// ErrContention is returned by Add when concurrent adds for the same user
+	// took every position it tried. The caller retries later (the SQS
+	// message becomes visible again).
+	ErrContention = errors.New("history: contention")
+)
 
-// MaxIDLength is the longest notification ID (and After/Before cursor), in
-// bytes: DynamoDB's limit on a sort key. User IDs may be up to 2048 bytes.
-const MaxIDLength = 1024
+// MaxIDLength is the longest notification ID, in bytes: DynamoDB's limit on
+// a sort key, less the prefix of the ID's marker item. User IDs may be up to
+// 2048 bytes.
+const MaxIDLength = 1000
 
 const maxUserIDLength = 2048 // DynamoDB's limit on a partition key
 
@@ -42,24 +52,33 @@ func clampLimit(limit int) int {
 	return limit
 }
 
-// record is one stored item, as both stores keep it and as one row of the
-// notifications table.
+// record is one stored item, as both stores keep it and as the item row of
+// the notifications table (see dynamo.go for the table's other rows).
 type record struct {
-	UserID    string `dynamodbav:"userId"`           // partition key
-	ID        string `dynamodbav:"id"`               // sort key: the notification's ULID
-	Payload   string `dynamodbav:"payload"`          // the notification as JSON
-	ExpiresAt int64  `dynamodbav:"expiresAt"`        // epoch seconds; TTL attribute
-	Unread    string `dynamodbav:"unread,omitempty"` // the ID while unread, absent once read (sparse index key)
+	UserID    string   `dynamodbav:"userId"`              // partition key
+	Key       string   `dynamodbav:"id"`                  // sort key: positionKey(Position)
+	ID        string   `dynamodbav:"nid"`                 // the notification's ID
+	Position  Position `dynamodbav:"pos"`                 // the user's position of the item
+	Payload   string   `dynamodbav:"payload"`             // the notification as JSON, without cursor
+	ExpiresAt int64    `dynamodbav:"expiresAt"`           // epoch seconds; TTL attribute
+	Unread    Position `dynamodbav:"unreadPos,omitempty"` // the position while unread, absent once read (sparse index key)
 }
 
-// newRecord validates item and encodes it. A zero ExpiresAt means now +
-// DefaultRetention, so an item is never stored already expired by mistake.
-func newRecord(item Item, now time.Time) (record, error) {
+// positionKey is the sort key of the item row at p: fixed width, so that the
+// table's string order is the position order.
+func positionKey(p Position) string { return fmt.Sprintf("p%020d", uint64(p)) }
+
+// newRecord validates item and encodes it, for position p. A zero ExpiresAt
+// means now + DefaultRetention, so an item is never stored already expired by
+// mistake.
+func newRecord(item Item, p Position, now time.Time) (record, error) {
 	id := item.Notification.ID
 	if !validUser(item.UserID) || !validID(id) {
 		return record{}, fmt.Errorf("history: add %.64q for user %.64q: %w", id, item.UserID, ErrInvalid)
 	}
-	payload, err := json.Marshal(item.Notification)
+	n := item.Notification
+	n.Cursor = "" // the position is stored once, as pos
+	payload, err := json.Marshal(n)
 	if err != nil {
 		return record{}, fmt.Errorf("history: add %s: %w", id, err)
 	}
@@ -67,21 +86,23 @@ func newRecord(item Item, now time.Time) (record, error) {
 	if expires.IsZero() {
 		expires = now.Add(DefaultRetention)
 	}
-	r := record{UserID: item.UserID, ID: id, Payload: string(payload), ExpiresAt: expires.Unix()}
+	r := record{UserID: item.UserID, Key: positionKey(p), ID: id, Position: p, Payload: string(payload), ExpiresAt: expires.Unix()}
 	if !item.Read {
-		r.Unread = id
+		r.Unread = p
 	}
 	return r, nil
 }
 
-// item decodes r. The sort key is authoritative for the notification's ID.
-func (r record) item() (Item, error) {
+// item decodes r. Items at or below the user's read watermark are read.
+func (r record) item(watermark Position) (Item, error) {
 	var n notification.Notification
 	if err := json.Unmarshal([]byte(r.Payload), &n); err != nil {
 		return Item{}, fmt.Errorf("decode %s: %w", r.ID, err)
 	}
 	n.ID = r.ID
-	return Item{UserID: r.UserID, Notification: n, Read: r.Unread == "", ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC()}, nil
+	n.Cursor = r.Position.Cursor()
+	return Item{UserID: r.UserID, Notification: n, Position: r.Position,
+		Read: r.Unread == 0 || r.Position <= watermark, ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC()}, nil
 }
 
 // live reports whether r is visible at now: like the DynamoDB filter

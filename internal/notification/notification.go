@@ -53,7 +53,11 @@ type Notification struct {
 	ResultPath    string `json:"result_path,omitempty"` // oracle_upload_completed, optional
 	Error         string `json:"error,omitempty"`       // oracle_upload_failed
 
-	Replayed bool `json:"replayed,omitempty"` // set on messages sent again by resume
+	// Cursor is the notification's place in its user's history, opaque to
+	// clients (history.Position.Cursor): resume after it returns exactly the
+	// notifications stored after this one. Empty until stored.
+	Cursor   string `json:"cursor,omitempty"`
+	Replayed bool   `json:"replayed,omitempty"` // set on messages sent again by resume
 }
 
 var (

@@ -40,6 +40,13 @@ func TestWireFormatGolden(t *testing.T) {
 			[]string{"type", "transaction_id", "message", "success", "result_path"}},
 		{"oracle_upload_failed", notification.UploadFailed("602", "Budget import failed", "ESS job 14558 ended in ERROR"),
 			[]string{"type", "transaction_id", "message", "error"}},
+		// As stored and replayed by resume: with its cursor (its position
+		// in the user's history) and the replayed flag.
+		{"notification_replayed", func() notification.Notification {
+			n := notification.General("Budget approved", map[string]any{"transfer": "602"})
+			n.Cursor, n.Replayed = "c42", true
+			return n
+		}(), []string{"type", "message", "data"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package notifier_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -176,9 +177,11 @@ type fakeConns struct {
 
 	mu        sync.Mutex
 	rows      map[string]connection.Connection
-	byUser    int      // ByUser calls
-	deleted   []string // Delete calls, in order
-	byUserErr error    // returned by ByUser when set
+	byUser    int                  // ByUser calls
+	deleted   []string             // Delete calls, in order
+	byUserErr error                // returned by ByUser when set
+	welcomed  map[string]time.Time // ClaimWelcome's claims
+	claimErr  error                // returned by ClaimWelcome when set
 }
 
 func newFakeConns(rec *recorder, conns ...connection.Connection) *fakeConns {
@@ -233,6 +236,37 @@ func (f *fakeConns) ByUser(_ context.Context, userID string) ([]connection.Conne
 	return out, nil
 }
 
+func (f *fakeConns) ClaimWelcome(_ context.Context, id string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch _, found := f.rows[id]; {
+	case f.claimErr != nil:
+		return f.claimErr
+	case !found:
+		return connection.ErrNotFound
+	case !f.welcomed[id].IsZero():
+		return connection.ErrWelcomed
+	}
+	if f.welcomed == nil {
+		f.welcomed = map[string]time.Time{}
+	}
+	f.welcomed[id] = at
+	return nil
+}
+
+func (f *fakeConns) ReleaseWelcome(_ context.Context, id string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.welcomed[id].Equal(at) {
+		delete(f.welcomed, id)
+	}
+	return nil
+}
+
+func (f *fakeConns) Spend(context.Context, string, int, connection.Limit) (time.Duration, error) {
+	return 0, errors.New("fakeConns: Spend is not used by the notifier")
+}
+
 func (f *fakeConns) calls() (byUser int, deleted []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -254,7 +288,7 @@ func newFakeHistory(rec *recorder) *fakeHistory {
 	return &fakeHistory{rec: rec, items: map[string]map[string]history.Item{}, failOn: map[string]error{}}
 }
 
-func (f *fakeHistory) Add(_ context.Context, item history.Item) error {
+func (f *fakeHistory) Add(_ context.Context, item history.Item) (history.Position, error) {
 	if f.rec != nil {
 		f.rec.add("add " + item.UserID)
 	}
@@ -262,18 +296,20 @@ func (f *fakeHistory) Add(_ context.Context, item history.Item) error {
 	defer f.mu.Unlock()
 	f.adds++
 	if err := f.failOn[item.UserID]; err != nil {
-		return err
+		return 0, err
 	}
 	if f.items[item.UserID] == nil {
 		f.items[item.UserID] = map[string]history.Item{}
 	}
-	if _, dup := f.items[item.UserID][item.Notification.ID]; !dup {
-		f.items[item.UserID][item.Notification.ID] = item
+	if old, dup := f.items[item.UserID][item.Notification.ID]; dup {
+		return old.Position, nil
 	}
-	return nil
+	item.Position = history.Position(len(f.items[item.UserID]) + 1)
+	f.items[item.UserID][item.Notification.ID] = item
+	return item.Position, nil
 }
 
-// of returns the user's items, oldest first.
+// of returns the user's items in position order.
 func (f *fakeHistory) of(userID string) []history.Item {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -281,7 +317,7 @@ func (f *fakeHistory) of(userID string) []history.Item {
 	for _, it := range f.items[userID] {
 		out = append(out, it)
 	}
-	slices.SortFunc(out, func(a, b history.Item) int { return strings.Compare(a.Notification.ID, b.Notification.ID) })
+	slices.SortFunc(out, func(a, b history.Item) int { return cmp.Compare(a.Position, b.Position) })
 	return out
 }
 
@@ -293,11 +329,14 @@ func (f *fakeHistory) addCalls() int {
 
 var errUnused = errors.New("not used by the notifier")
 
-func (f *fakeHistory) After(context.Context, string, string, int) ([]history.Item, bool, error) {
+func (f *fakeHistory) After(context.Context, string, history.Position, int) ([]history.Item, bool, error) {
 	return nil, false, errUnused
 }
-func (f *fakeHistory) Before(context.Context, string, string, int) ([]history.Item, bool, error) {
+func (f *fakeHistory) Before(context.Context, string, history.Position, int) ([]history.Item, bool, error) {
 	return nil, false, errUnused
+}
+func (f *fakeHistory) Position(context.Context, string, string) (history.Position, error) {
+	return 0, errUnused
 }
 func (f *fakeHistory) MarkRead(context.Context, string, []string) error { return errUnused }
 func (f *fakeHistory) MarkAllRead(context.Context, string) error        { return errUnused }

@@ -64,7 +64,7 @@ func TestWelcomeHandlerLogsTheInvocation(t *testing.T) {
 // panickingHistory is a history store whose Add panics for user "boom".
 type panickingHistory struct{ *fakeHistory }
 
-func (h panickingHistory) Add(ctx context.Context, item history.Item) error {
+func (h panickingHistory) Add(ctx context.Context, item history.Item) (history.Position, error) {
 	if item.UserID == "boom" {
 		panic("history bug")
 	}

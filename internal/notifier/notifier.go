@@ -38,10 +38,10 @@ import (
 // connection (128 KB).
 const MaxPayload = 128 * 1024
 
-// replayOverhead is what resume adds to a stored notification
-// (`,"replayed":true`); Notify keeps room for it so that every notification it
-// stores can also be replayed.
-const replayOverhead = len(`,"replayed":true`)
+// replayOverhead is what the store and resume add to a notification (its
+// longest cursor and `,"replayed":true`); Notify keeps room for it so that
+// every notification it stores can also be delivered and replayed.
+const replayOverhead = len(`,"cursor":"c18446744073709551615","replayed":true`)
 
 // Defaults for Options.
 const (
@@ -166,7 +166,9 @@ type Report struct {
 // Failure is one connection a notification could not be posted to.
 type Failure struct {
 	ConnectionID string
-	Err          error // wraps ErrThrottled, ErrTooLarge, ErrGone (connection too new to delete) or the API error
+	UserID       string // the connection's user
+	Err          error  // wraps ErrThrottled, ErrTooLarge, ErrGone (connection too new to delete) or the API error
+	Payload      []byte // the bytes posted, for a later retry (QueueHandler)
 }
 
 // Notify stamps note (a new ID and timestamp, unless it has an ID), stores it
@@ -183,11 +185,14 @@ func (n *Notifier) Notify(ctx context.Context, userID string, note notification.
 }
 
 // NotifyMany is Notify for several users at once. The note is stamped once:
-// every user gets the same ID and payload (history is keyed by user and ID, so
-// the ID is still unique within each user's history). Repeated user IDs are
-// delivered once. Every history write and connection lookup completes before
-// the first post, so an error (which the caller retries) never follows a
-// partial delivery. The Report covers the connections of all users.
+// every user gets the same ID (history is keyed by user and ID, so the ID is
+// still unique within each user's history), and each user's copy carries the
+// cursor of the position the user's history gave it (the same position again
+// for an ID already stored, so a redelivery is posted with its first cursor).
+// Repeated user IDs are delivered once. Every history write and connection
+// lookup completes before the first post, so an error (which the caller
+// retries) never follows a partial delivery. The Report covers the
+// connections of all users.
 func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notification.Notification) (Report, error) {
 	note.Stamp(n.now())
 	report := Report{ID: note.ID}
@@ -204,8 +209,16 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 	users = slices.Compact(users)
 
 	expires := n.now().Add(n.retention)
+	payloads := make([][]byte, len(users)) // the note as each user gets it, with its cursor
 	if err := n.each(len(users), func(i int) error {
-		return n.hist.Add(ctx, history.Item{UserID: users[i], Notification: note, ExpiresAt: expires})
+		p, err := n.hist.Add(ctx, history.Item{UserID: users[i], Notification: note, ExpiresAt: expires})
+		if err != nil {
+			return err
+		}
+		own := note
+		own.Cursor = p.Cursor()
+		payloads[i], err = json.Marshal(own)
+		return err
 	}); err != nil {
 		return report, fmt.Errorf("notifier: store %s: %w", note.ID, err)
 	}
@@ -217,11 +230,17 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 		return report, fmt.Errorf("notifier: look up connections for %s: %w", note.ID, err)
 	}
 	conns := slices.Concat(found...)
+	var posts [][]byte // posts[i] is for conns[i]
+	for i, c := range found {
+		for range c {
+			posts = append(posts, payloads[i])
+		}
+	}
 
 	outcomes := make([]error, len(conns))
 	gone := make([]bool, len(conns))
 	_ = n.each(len(conns), func(i int) error {
-		gone[i], outcomes[i] = n.deliver(ctx, conns[i], data)
+		gone[i], outcomes[i] = n.deliver(ctx, conns[i], posts[i])
 		return nil
 	})
 	for i, c := range conns {
@@ -231,7 +250,7 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 		case outcomes[i] == nil:
 			report.Delivered = append(report.Delivered, c.ID)
 		default:
-			report.Failed = append(report.Failed, Failure{ConnectionID: c.ID, Err: outcomes[i]})
+			report.Failed = append(report.Failed, Failure{ConnectionID: c.ID, UserID: c.UserID, Err: outcomes[i], Payload: posts[i]})
 		}
 	}
 	slices.Sort(report.Delivered)

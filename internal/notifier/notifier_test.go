@@ -46,7 +46,7 @@ func TestNotifyReachesEveryConnectionOfTheUserOnly(t *testing.T) {
 	}
 	got := decodePost(t, first[0])
 	want := map[string]any{"id": report.ID, "type": "notification", "timestamp": "2026-03-01T12:00:00Z",
-		"message": "Budget approved", "data": map[string]any{"amount": 12.5}}
+		"message": "Budget approved", "data": map[string]any{"amount": 12.5}, "cursor": "c1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("posted %v, want %v", got, want)
 	}
@@ -170,7 +170,9 @@ func TestNotifyRefusesOversizeBeforeAnyWrite(t *testing.T) {
 	stamped.ID, stamped.Timestamp = notification.NewID(t0), t0
 	oneByte, err := json.Marshal(stamped)
 	must(t, err)
-	fits := notifier.MaxPayload - len(`,"replayed":true`) - len(oneByte) + 1
+	// Room is kept for the longest cursor and the replayed flag.
+	const overhead = len(`,"cursor":"c18446744073709551615","replayed":true`)
+	fits := notifier.MaxPayload - overhead - len(oneByte) + 1
 
 	tests := []struct {
 		name    string
@@ -191,7 +193,7 @@ func TestNotifyRefusesOversizeBeforeAnyWrite(t *testing.T) {
 
 			if !tt.wantErr {
 				must(t, err)
-				if posts := w.gw.postsTo("c1"); len(posts) != 1 || len(posts[0])+len(`,"replayed":true`) != notifier.MaxPayload {
+				if posts := w.gw.postsTo("c1"); len(posts) != 1 || len(posts[0])+overhead-len(`,"cursor":"c1"`) != notifier.MaxPayload {
 					t.Errorf("posted %d messages, want one of exactly the limit", len(posts))
 				}
 				return

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -46,17 +47,25 @@ type QueueHandler struct {
 	sqs    sender
 	dlqURL string
 	log    *slog.Logger
+
+	// QueueOptions (retry.go)
+	queueURL string
+	delays   []time.Duration
+	reserve  time.Duration
+	now      func() time.Time
 }
 
 // NewQueueHandler returns a handler that delivers through n and moves malformed
 // messages to the dead-letter queue at dlqURL through client. With an empty
 // dlqURL malformed messages are reported as failed instead, which leaves them
-// to the queue's redrive policy. A nil logger discards.
+// to the queue's redrive policy. A nil logger discards. It does not redeliver
+// failed posts and keeps DefaultReserve: see WithOptions.
 func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Logger) *QueueHandler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &QueueHandler{n: n, sqs: client, dlqURL: dlqURL, log: logger}
+	h := &QueueHandler{n: n, sqs: client, dlqURL: dlqURL, log: logger}
+	return h.WithOptions(QueueOptions{})
 }
 
 // Handle delivers every message of the batch, one after another (so a batch
@@ -66,11 +75,26 @@ func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Log
 // batch is unaffected. A malformed message is sent to the dead-letter queue
 // with its reason and counts as handled. A panic while handling a message is
 // logged and the message reported in BatchItemFailures (lambdaenv.Recover).
-// Handle never returns an error.
+//
+// A post that failed for a reason that may pass is retried later, for that
+// connection only, through a delayed redelivery message (QueueOptions); once
+// the retries are used up the failure goes to the dead-letter queue. When
+// less than QueueOptions.Reserve is left before ctx's deadline, Handle takes
+// no new message (after the first) and reports the rest in
+// BatchItemFailures, so a timeout never makes SQS deliver again a message
+// already posted. Handle never returns an error.
 func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx, log := lambdaenv.Invocation(ctx, h.log)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for _, msg := range ev.Records {
+	for i, msg := range ev.Records {
+		if late, left := h.late(ctx); late && i > 0 {
+			log.WarnContext(ctx, "deadline near; leaving the rest of the batch to SQS",
+				"left", left, "reserve", h.reserve, "handled", i, "untouched", len(ev.Records)-i)
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
+			}
+			break
+		}
 		ctx, log := lambdaenv.With(ctx, log, "message_id", msg.MessageId)
 		if err := h.handle(ctx, log, msg); err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
@@ -82,6 +106,9 @@ func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.S
 // handle delivers one message; an error means "deliver it again".
 func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.SQSMessage) (err error) {
 	defer lambdaenv.Recover(log, &err)
+	if isRedelivery(msg) {
+		return h.redeliver(ctx, log, msg)
+	}
 	users, note, err := parseMessage(msg)
 	if err != nil {
 		return h.deadLetter(ctx, log, msg, err.Error())
@@ -96,7 +123,7 @@ func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.
 	}
 	log.InfoContext(ctx, "notification delivered", "notification_id", report.ID, "type", note.Type,
 		"users", len(users), "delivered", len(report.Delivered), "gone", len(report.Gone), "failed", len(report.Failed))
-	return nil
+	return h.retryLater(ctx, log, msg, report.ID, 1, report.Failed)
 }
 
 // deadLetter sends msg to the dead-letter queue with reason. It returns an

@@ -262,8 +262,12 @@ func TestQueueDeliversEveryType(t *testing.T) {
 			if got["timestamp"] != "2026-03-01T12:00:00Z" {
 				t.Errorf("timestamp %v, want the SentTimestamp 2026-03-01T12:00:00Z", got["timestamp"])
 			}
+			if got["cursor"] != "c1" {
+				t.Errorf("cursor %v, want the first position's c1", got["cursor"])
+			}
 			delete(got, "id")
 			delete(got, "timestamp")
+			delete(got, "cursor")
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("posted %v, want %v", got, tt.want)
 			}

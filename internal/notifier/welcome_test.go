@@ -3,6 +3,7 @@ package notifier_test
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
@@ -113,6 +115,83 @@ func TestWelcomeWindow(t *testing.T) {
 			}
 			if window := cmp.Or(tt.window, notifier.DefaultWelcomeWindow); waited < window || waited > window+time.Second {
 				t.Errorf("waited %v in all, want just over the window %v", waited, window)
+			}
+		})
+	}
+}
+
+// TestWelcomeOnce: with Claims, a batch delivered again (Lambda retries a
+// stream batch from its first failed record, so records that succeeded come
+// again) welcomes each connection once; a post that failed releases its
+// claim, so its retry posts.
+func TestWelcomeOnce(t *testing.T) {
+	w := newWorld(t, notifier.Options{},
+		conn("Xyz1AbCdIAMCJ0g=", "123", 0), conn("Late2AbCdIAMCJ1h=", "456", 0),
+		conn("Broken7AbCdIA=", "789", 0), conn("Gone8AbCdIAMC=", "789", 0))
+	w.gw.script("Broken7AbCdIA=", broken, ok) // fails once, then is welcomed on the retry
+	w.gw.script("Gone8AbCdIAMC=", gone)
+	h := notifier.NewWelcomeHandler(w.n, notifier.WelcomeOptions{Window: 100 * time.Millisecond, Claims: w.conns})
+	ev := streamEvent(t)
+
+	first, err := h.Handle(ctxOf(t), ev)
+	must(t, err)
+	if want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "100000000000000000007"}}; !slices.Equal(first.BatchItemFailures, want) {
+		t.Fatalf("first delivery: BatchItemFailures = %v, want %v", first.BatchItemFailures, want)
+	}
+	second, err := h.Handle(ctxOf(t), ev) // the whole batch again
+	must(t, err)
+	if len(second.BatchItemFailures) != 0 {
+		t.Errorf("second delivery: BatchItemFailures = %v, want none", second.BatchItemFailures)
+	}
+
+	tests := []struct {
+		name      string
+		conn      string
+		wantPosts int
+	}{
+		{name: "welcomed once over two deliveries", conn: "Xyz1AbCdIAMCJ0g=", wantPosts: 1},
+		{name: "welcomed once", conn: "Late2AbCdIAMCJ1h=", wantPosts: 1},
+		{name: "failed post (500) retried, then welcomed", conn: "Broken7AbCdIA=", wantPosts: 2},
+		// Gone for the whole window: the claim stays, the retry does not post.
+		{name: "gone connection not tried again", conn: "Gone8AbCdIAMC=", wantPosts: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if posts := len(w.gw.postsTo(tt.conn)); posts != tt.wantPosts {
+				t.Errorf("%d posts, want %d", posts, tt.wantPosts)
+			}
+		})
+	}
+}
+
+func TestWelcomeClaimFailures(t *testing.T) {
+	tests := []struct {
+		name        string
+		stored      bool  // the connection's row exists
+		claimErr    error // ClaimWelcome's error
+		wantPosts   int
+		wantFailure bool // the record is reported for retry
+	}{
+		{name: "row gone: disconnected before the welcome", stored: false, wantPosts: 0},
+		{name: "claim fails: retried, nothing posted", stored: true, claimErr: errors.New("dynamodb: throttled"), wantFailure: true},
+		{name: "claimed", stored: true, wantPosts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns []connection.Connection
+			if tt.stored {
+				conns = append(conns, conn("Xyz1AbCdIAMCJ0g=", "123", 0))
+			}
+			w := newWorld(t, notifier.Options{}, conns...)
+			w.conns.claimErr = tt.claimErr
+			h := notifier.NewWelcomeHandler(w.n, notifier.WelcomeOptions{Claims: w.conns})
+			resp, err := h.Handle(ctxOf(t), events.DynamoDBEvent{Records: streamEvent(t).Records[:1]})
+			must(t, err)
+			if got := len(resp.BatchItemFailures) == 1; got != tt.wantFailure {
+				t.Errorf("BatchItemFailures = %v, want failure %v", resp.BatchItemFailures, tt.wantFailure)
+			}
+			if posts := len(w.gw.postsTo("Xyz1AbCdIAMCJ0g=")); posts != tt.wantPosts {
+				t.Errorf("%d posts, want %d", posts, tt.wantPosts)
 			}
 		})
 	}

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -72,6 +73,38 @@ type Config struct {
 	Password    string // Basic auth password
 	BearerToken string // optional OAuth access token; when set it is sent instead of Basic auth
 	UserAgent   string // User-Agent header; default "fbdi-notify"
+
+	// AllowHTTP accepts a plain http BaseURL on any host: for the local
+	// stack only, whose Oracle simulator may be reached under another name
+	// (a container's host). Without it, http is accepted only for a
+	// loopback host, since Basic auth sends the password with every request.
+	AllowHTTP bool
+}
+
+// CheckBaseURL returns why c.BaseURL cannot be used, or nil: it must be an
+// absolute URL, https unless c.AllowHTTP or its host is a loopback address
+// (localhost, 127.0.0.0/8, ::1). The error never quotes the URL, which may
+// carry user info.
+func (c Config) CheckBaseURL() error {
+	u, err := url.Parse(strings.TrimSpace(c.BaseURL))
+	switch {
+	case err != nil:
+		return errors.New("invalid BaseURL") // url errors quote the URL
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return errors.New("BaseURL must be an absolute http(s) URL")
+	case u.Scheme == "http" && !c.AllowHTTP && !loopback(u.Hostname()):
+		return errors.New("BaseURL must be https: plain http would send the Oracle credentials in clear")
+	}
+	return nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Client calls the ERP Integrations REST resource.
@@ -87,8 +120,9 @@ type Client struct {
 
 // New returns a Client for cfg that sends its requests through hc, which
 // carries the per-request timeout; a nil hc means a client with
-// DefaultTimeout. An unusable cfg.BaseURL is reported, as a Permanent error,
-// by every call. User info in BaseURL is dropped, never sent or printed.
+// DefaultTimeout. An unusable cfg.BaseURL (see Config.CheckBaseURL: plain
+// http included) is reported, as a Permanent error, by every call, which
+// then sends nothing. User info in BaseURL is dropped, never sent or printed.
 func New(cfg Config, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
@@ -98,13 +132,8 @@ func New(cfg Config, hc *http.Client) *Client {
 	if c.agent == "" {
 		c.agent = defaultAgent
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
-	switch {
-	case err != nil:
-		c.baseErr = errors.New("invalid BaseURL") // url errors quote the URL
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		c.baseErr = errors.New("BaseURL must be an absolute http(s) URL")
-	default:
+	if c.baseErr = cfg.CheckBaseURL(); c.baseErr == nil {
+		u, _ := url.Parse(strings.TrimSpace(cfg.BaseURL))
 		u.User, u.RawQuery, u.Fragment = nil, "", ""
 		c.endpoint = strings.TrimRight(u.String(), "/") + resourcePath
 	}

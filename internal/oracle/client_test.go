@@ -452,6 +452,54 @@ func TestBaseURL(t *testing.T) {
 	}
 }
 
+func TestCheckBaseURL(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     oracle.Config
+		wantErr string // "" when usable
+	}{
+		{name: "https", cfg: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}},
+		{name: "plain http", cfg: oracle.Config{BaseURL: "http://abcd.fa.ocs.oraclecloud.com"}, wantErr: "BaseURL must be https"},
+		{name: "plain http in capitals", cfg: oracle.Config{BaseURL: "HTTP://abcd.fa.ocs.oraclecloud.com"}, wantErr: "BaseURL must be https"},
+		{name: "plain http to a private address", cfg: oracle.Config{BaseURL: "http://10.0.0.7/oracle"}, wantErr: "BaseURL must be https"},
+		{name: "plain http, allowed for the local stack", cfg: oracle.Config{BaseURL: "http://host.docker.internal:3001/oracle", AllowHTTP: true}},
+		{name: "plain http to 127.0.0.1", cfg: oracle.Config{BaseURL: "http://127.0.0.1:3001/oracle"}},
+		{name: "plain http to localhost", cfg: oracle.Config{BaseURL: "http://localhost:3001/oracle"}},
+		{name: "plain http to ::1", cfg: oracle.Config{BaseURL: "http://[::1]:3001/oracle"}},
+		{name: "localhost as a subdomain is not loopback", cfg: oracle.Config{BaseURL: "http://localhost.example.com"}, wantErr: "BaseURL must be https"},
+		{name: "not absolute", cfg: oracle.Config{BaseURL: "abcd.fa.ocs.oraclecloud.com"}, wantErr: "absolute"},
+		{name: "empty", cfg: oracle.Config{}, wantErr: "absolute"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.CheckBaseURL()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("CheckBaseURL(%q) = %v, want %q", tt.cfg.BaseURL, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestPlainHTTPSendsNothing: a client for a plain http Oracle fails every
+// call before sending the password.
+func TestPlainHTTPSendsNothing(t *testing.T) {
+	sent := 0
+	hc := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		sent++
+		return nil, errors.New("must not be sent")
+	})}
+	c := oracle.New(oracle.Config{BaseURL: "http://abcd.fa.ocs.oraclecloud.com", Username: testUser, Password: testPassword}, hc)
+	_, err := c.JobStatus(context.Background(), "1")
+	checkErr(t, err, oracle.FinderJobStatus, oracle.Permanent, nil)
+	if sent != 0 {
+		t.Errorf("%d requests sent over plain http", sent)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestBearerToken(t *testing.T) {
 	var auth, agent string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

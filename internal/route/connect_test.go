@@ -174,6 +174,7 @@ func TestConnectRejects(t *testing.T) {
 		{name: "without exp", edit: query(hs256(t, jwt.MapClaims{"user_id": "42", "exp": nil})), want: http.StatusUnauthorized},
 		{name: "not yet valid", edit: query(hs256(t, jwt.MapClaims{"user_id": "42", "nbf": t0.Add(time.Minute).Unix()})), want: http.StatusUnauthorized},
 		{name: "forged signature", edit: query(forged()), want: http.StatusUnauthorized},
+		{name: "refresh token", edit: query(hs256(t, jwt.MapClaims{"user_id": "42", "token_type": "refresh"})), want: http.StatusUnauthorized},
 		{name: "alg none", edit: query(token(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(jwt.MapClaims{"user_id": "42"}))), want: http.StatusUnauthorized},
 		{name: "RS256", edit: query(token(t, jwt.SigningMethodRS256, rsaKey, claims(jwt.MapClaims{"user_id": "42"}))), want: http.StatusUnauthorized},
 		{name: "wrong secret", edit: query(token(t, jwt.SigningMethodHS256, []byte("not-the-secret"), claims(jwt.MapClaims{"user_id": "42"}))), want: http.StatusUnauthorized},

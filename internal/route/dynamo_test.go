@@ -50,7 +50,7 @@ func TestWithDynamoDB(t *testing.T) {
 	for i, user := range []string{"42", "7", "42", "42"} {
 		n := notification.General(fmt.Sprintf("note %d", i), nil)
 		n.Stamp(t0.Add(time.Duration(i) * time.Second))
-		if err := hist.Add(ctx, history.Item{UserID: user, Notification: n, ExpiresAt: t0.Add(history.DefaultRetention)}); err != nil {
+		if _, err := hist.Add(ctx, history.Item{UserID: user, Notification: n, ExpiresAt: t0.Add(history.DefaultRetention)}); err != nil {
 			t.Fatal(err)
 		}
 		if user == "42" {
@@ -66,7 +66,8 @@ func TestWithDynamoDB(t *testing.T) {
 		{name: "history", body: `{"type":"history","limit":2}`, want: fmt.Sprintf(`"items":[{"id":"%s"`, mine[2])},
 		{name: "unread count", body: `{"type":"history"}`, want: `"unread_count":3,"has_more":false}`},
 		{name: "mark one read", body: fmt.Sprintf(`{"type":"mark_read","ids":[%q]}`, mine[0]), want: `{"type":"read_state","unread_count":2}`},
-		{name: "resume after the first", body: fmt.Sprintf(`{"type":"resume","after":%q}`, mine[0]), want: `{"type":"resume_complete","count":2,"has_more":false}`},
+		{name: "resume after the first's id", body: fmt.Sprintf(`{"type":"resume","after":%q}`, mine[0]), want: `{"type":"resume_complete","count":2,"has_more":false,"cursor":"c3"}`},
+		{name: "resume after the second's cursor", body: `{"type":"resume","after":"c2"}`, want: `{"type":"resume_complete","count":1,"has_more":false,"cursor":"c3"}`},
 		{name: "mark all read", body: `{"type":"mark_read","all":true}`, want: `{"type":"read_state","unread_count":0}`},
 		{name: "status before the lead wires it", body: `{"type":"status","transaction_id":"602"}`, want: `"code":"not_found"`},
 	}
@@ -78,8 +79,8 @@ func TestWithDynamoDB(t *testing.T) {
 			t.Fatalf("%s: reply %d %s, %v; want 200 containing %s", step.name, resp.StatusCode, resp.Body, err, step.want)
 		}
 	}
-	if len(poster.posts) != 2 {
-		t.Fatalf("resume posted %d; want 2", len(poster.posts))
+	if len(poster.posts) != 3 {
+		t.Fatalf("resumes posted %d; want 3", len(poster.posts))
 	}
 	if n, err := hist.UnreadCount(ctx, "7"); err != nil || n != 1 {
 		t.Fatalf("user 7 unread = %d, %v; want 1 (untouched)", n, err)

@@ -106,6 +106,22 @@ func (f *fakeConns) ByUser(context.Context, string) ([]connection.Connection, er
 	return nil, errors.New("fakeConns: ByUser is not used by socket")
 }
 
+func (f *fakeConns) ClaimWelcome(context.Context, string, time.Time) error {
+	return errors.New("fakeConns: ClaimWelcome is not used by the routes")
+}
+
+func (f *fakeConns) ReleaseWelcome(context.Context, string, time.Time) error {
+	return errors.New("fakeConns: ReleaseWelcome is not used by the routes")
+}
+
+// Spend never limits: the rate limit's tests use a connection.MemoryStore.
+// It fails like the other methods when err is set.
+func (f *fakeConns) Spend(context.Context, string, int, connection.Limit) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return 0, f.err
+}
+
 // writes returns how many Put and Delete calls the store saw.
 func (f *fakeConns) writes() int {
 	f.mu.Lock()
@@ -134,7 +150,7 @@ func (f *fakeHistory) add(userID string, count, read int, from time.Time) []stri
 		n := notification.General("note", map[string]any{"n": float64(i)})
 		n.Stamp(from.Add(time.Duration(i) * time.Second))
 		item := history.Item{UserID: userID, Notification: n, Read: i < read, ExpiresAt: from.Add(history.DefaultRetention)}
-		if err := f.MemoryStore.Add(context.Background(), item); err != nil {
+		if _, err := f.MemoryStore.Add(context.Background(), item); err != nil {
 			panic(err)
 		}
 		ids = append(ids, n.ID)
@@ -150,22 +166,29 @@ func (f *fakeHistory) called(userID string, limit int) error {
 	return f.err
 }
 
-func (f *fakeHistory) Add(context.Context, history.Item) error {
-	return errors.New("fakeHistory: Add is not used by socket")
+func (f *fakeHistory) Add(context.Context, history.Item) (history.Position, error) {
+	return 0, errors.New("fakeHistory: Add is not used by socket")
 }
 
-func (f *fakeHistory) After(ctx context.Context, userID, afterID string, limit int) ([]history.Item, bool, error) {
+func (f *fakeHistory) After(ctx context.Context, userID string, after history.Position, limit int) ([]history.Item, bool, error) {
 	if err := f.called(userID, limit); err != nil {
 		return nil, false, err
 	}
-	return f.MemoryStore.After(ctx, userID, afterID, limit)
+	return f.MemoryStore.After(ctx, userID, after, limit)
 }
 
-func (f *fakeHistory) Before(ctx context.Context, userID, beforeID string, limit int) ([]history.Item, bool, error) {
+func (f *fakeHistory) Before(ctx context.Context, userID string, before history.Position, limit int) ([]history.Item, bool, error) {
 	if err := f.called(userID, limit); err != nil {
 		return nil, false, err
 	}
-	return f.MemoryStore.Before(ctx, userID, beforeID, limit)
+	return f.MemoryStore.Before(ctx, userID, before, limit)
+}
+
+func (f *fakeHistory) Position(ctx context.Context, userID, id string) (history.Position, error) {
+	if err := f.called(userID, 0); err != nil {
+		return 0, err
+	}
+	return f.MemoryStore.Position(ctx, userID, id)
 }
 
 func (f *fakeHistory) MarkRead(ctx context.Context, userID string, ids []string) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/oklog/ulid/v2"
@@ -28,6 +29,10 @@ const (
 	MaxHistoryLimit        = 100       // a larger history limit is clamped to this
 	MaxMarkReadIDs         = 100       // ids in one mark_read
 	MaxTransactionIDLength = 128       // bytes of a status transaction_id
+
+	// ResumeReserve is the time resume keeps before its invocation's
+	// deadline: it stops posting once less remains, and replies has_more.
+	ResumeReserve = 2 * time.Second
 )
 
 // Request types a client sends in the "type" field.
@@ -78,8 +83,13 @@ type MessageConfig struct {
 	// empty, each event's https://{domainName}/{stage} is used.
 	Endpoint string
 
-	Status StatusFunc   // nil: every status request is not_found
-	Logger *slog.Logger // nil: discard
+	Status StatusFunc       // nil: every status request is not_found
+	Logger *slog.Logger     // nil: discard
+	Now    func() time.Time // the clock resume checks the deadline with; nil: time.Now
+
+	// RateLimit is each connection's budget of client messages, kept on its
+	// row in Connections (see Cost); zero: DefaultRateLimit.
+	RateLimit connection.Limit
 }
 
 // Message handles the message routes. It is safe for concurrent use.
@@ -90,6 +100,8 @@ type Message struct {
 	endpoint  string
 	status    StatusFunc
 	log       *slog.Logger
+	now       func() time.Time
+	rate      connection.Limit
 
 	mu      sync.Mutex
 	posters map[string]Poster // by endpoint
@@ -105,8 +117,16 @@ func NewMessage(cfg MessageConfig) *Message {
 	if lookup == nil {
 		lookup = func(context.Context, string, string) (any, bool, error) { return nil, false, nil }
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	rate := cfg.RateLimit
+	if rate == (connection.Limit{}) {
+		rate = DefaultRateLimit
+	}
 	return &Message{conns: cfg.Connections, history: cfg.History, newPoster: cfg.Posters,
-		endpoint: cfg.Endpoint, status: lookup, log: orDiscard(cfg.Logger), posters: map[string]Poster{}}
+		endpoint: cfg.Endpoint, status: lookup, log: orDiscard(cfg.Logger), now: now, rate: rate, posters: map[string]Poster{}}
 }
 
 // Handle answers one client message. The reply is the response body (the
@@ -118,11 +138,25 @@ func NewMessage(cfg MessageConfig) *Message {
 // Requests other than ping act for the user who holds the connection, found
 // in the connection store: a client only ever reads or changes its own
 // user's notifications.
+//
+// Every message first spends its cost from the connection's budget
+// (MessageConfig.RateLimit); one over it gets a rate_limited error reply
+// with retry_after, and nothing else is done.
 func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	ctx, log := invocation(ctx, h.log, req)
-	typ, reply, err := h.dispatch(ctx, log, req)
+	var (
+		typ   string
+		reply any
+	)
+	err := h.spend(ctx, log, req)
+	if err == nil {
+		typ, reply, err = h.dispatch(ctx, log, req)
+	}
 
-	var bad *replyError
+	var (
+		bad     *replyError
+		limited *rateLimited
+	)
 	switch {
 	case err == nil:
 		level := slog.LevelInfo
@@ -133,6 +167,9 @@ func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 	case errors.As(err, &bad):
 		log.Info("message rejected", slog.String("type", typ), slog.String("code", bad.code))
 		reply = bad.reply()
+	case errors.As(err, &limited):
+		log.Info("message rejected", slog.String("code", CodeRateLimited))
+		reply = limited.reply()
 	default:
 		log.Error("message failed", slog.String("type", typ), slog.Any("error", err))
 		reply = replyError{code: CodeInternal, message: "internal error"}.reply()
@@ -239,6 +276,37 @@ func notificationID(id, field string) (string, error) {
 	return parsed.String(), nil
 }
 
+// cursorField parses a client's cursor field (resume's after, history's
+// before): "" is position 0; a cursor gives its position; a notification ID
+// (from clients older than cursors) is returned in canonical form, for
+// position to look up. Anything else is an invalid_request error.
+func cursorField(value, field string) (p history.Position, id string, err error) {
+	if p, ok := history.ParseCursor(value); ok || value == "" {
+		return p, "", nil
+	}
+	id, err = notificationID(value, field)
+	if err != nil {
+		return 0, "", &replyError{code: CodeInvalidRequest, message: field + " must be a cursor or a notification id"}
+	}
+	return 0, id, nil
+}
+
+// position returns p, or the position of the user's notification id when id
+// is set; found is false for an ID the user does not have (any more).
+func (h *Message) position(ctx context.Context, userID string, p history.Position, id string) (_ history.Position, found bool, err error) {
+	if id == "" {
+		return p, true, nil
+	}
+	p, err = h.history.Position(ctx, userID, id)
+	switch {
+	case errors.Is(err, history.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	}
+	return p, true, nil
+}
+
 // user returns the ID of the user who holds the request's connection.
 func (h *Message) user(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (string, error) {
 	id := req.RequestContext.ConnectionID
@@ -255,8 +323,14 @@ func (h *Message) user(ctx context.Context, req events.APIGatewayWebsocketProxyR
 	return c.UserID, nil
 }
 
-// resume posts the user's notifications after the given ID to this
-// connection, oldest first and marked replayed, then replies resume_complete.
+// resume posts the user's notifications after the given cursor to this
+// connection, in position order and marked replayed, then replies
+// resume_complete with the cursor of the last one posted. It stops early,
+// replying has_more, when less than ResumeReserve is left before the
+// invocation's deadline, so that the reply always goes out; the client
+// resumes again from the cursor. An "after" that is a notification ID the
+// user no longer has replays from the oldest kept: repeats, which clients
+// drop by ID, rather than gaps.
 func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest, body []byte) (any, error) {
 	var r struct {
 		After string `json:"after"`
@@ -265,7 +339,7 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	after, err := notificationID(r.After, "after")
+	afterPos, afterID, err := cursorField(r.After, "after")
 	if err != nil {
 		return nil, err
 	}
@@ -277,32 +351,49 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 	if err != nil {
 		return nil, err
 	}
+	after, found, err := h.position(ctx, userID, afterPos, afterID)
+	if err != nil {
+		return nil, fmt.Errorf("socket: resume: %w", err)
+	}
+	if !found {
+		log.Info("resume after an unknown id: replaying from the oldest kept")
+	}
 	items, hasMore, err := h.history.After(ctx, userID, after, n)
 	if err != nil {
 		return nil, fmt.Errorf("socket: resume: %w", err)
 	}
-	if len(items) > 0 {
-		poster, err := h.poster(req)
-		if err != nil {
-			return nil, err
-		}
-		for i, item := range items {
-			note := item.Notification
-			note.Replayed = true
-			data, err := json.Marshal(note)
-			if err != nil {
-				return nil, fmt.Errorf("socket: resume: encode %s: %w", note.ID, err)
-			}
-			if err := poster.PostTo(ctx, req.RequestContext.ConnectionID, data); err != nil {
-				if errors.Is(err, ErrGone) {
-					log.Info("resume stopped: connection gone", slog.Int("sent", i))
-					return nil, nil
-				}
-				return nil, fmt.Errorf("socket: resume: post %s after %d sent: %w", note.ID, i, err)
-			}
-		}
+	reply := resumeComplete{Type: TypeResumeComplete, HasMore: hasMore, Cursor: r.After}
+	if len(items) == 0 {
+		return reply, nil
 	}
-	return resumeComplete{Type: TypeResumeComplete, Count: len(items), HasMore: hasMore}, nil
+	poster, err := h.poster(req)
+	if err != nil {
+		return nil, err
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	for i, item := range items {
+		if hasDeadline && deadline.Sub(h.now()) < ResumeReserve {
+			log.Info("resume stopped: deadline near", slog.Int("sent", i))
+			reply.HasMore = true
+			break
+		}
+		note := item.Notification
+		note.Replayed = true
+		data, err := json.Marshal(note)
+		if err != nil {
+			return nil, fmt.Errorf("socket: resume: encode %s: %w", note.ID, err)
+		}
+		if err := poster.PostTo(ctx, req.RequestContext.ConnectionID, data); err != nil {
+			if errors.Is(err, ErrGone) {
+				log.Info("resume stopped: connection gone", slog.Int("sent", i))
+				return nil, nil
+			}
+			return nil, fmt.Errorf("socket: resume: post %s after %d sent: %w", note.ID, i, err)
+		}
+		reply.Count++
+		reply.Cursor = note.Cursor
+	}
+	return reply, nil
 }
 
 // poster returns the Poster for the request's management API endpoint.
@@ -325,7 +416,8 @@ func (h *Message) poster(req events.APIGatewayWebsocketProxyRequest) (Poster, er
 	return p, nil
 }
 
-// listHistory replies with a page of the user's notifications, newest first.
+// listHistory replies with a page of the user's notifications before the
+// given cursor, newest first.
 func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocketProxyRequest, body []byte) (any, error) {
 	var r struct {
 		Before string `json:"before"`
@@ -334,7 +426,7 @@ func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocke
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	before, err := notificationID(r.Before, "before")
+	beforePos, beforeID, err := cursorField(r.Before, "before")
 	if err != nil {
 		return nil, err
 	}
@@ -346,9 +438,16 @@ func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocke
 	if err != nil {
 		return nil, err
 	}
-	items, hasMore, err := h.history.Before(ctx, userID, before, n)
+	before, found, err := h.position(ctx, userID, beforePos, beforeID)
 	if err != nil {
 		return nil, fmt.Errorf("socket: history: %w", err)
+	}
+	items, hasMore := []history.Item{}, false
+	if found { // before an ID the user no longer has: nothing older is kept
+		items, hasMore, err = h.history.Before(ctx, userID, before, n)
+		if err != nil {
+			return nil, fmt.Errorf("socket: history: %w", err)
+		}
 	}
 	unread, err := h.history.UnreadCount(ctx, userID)
 	if err != nil {
@@ -438,8 +537,9 @@ type (
 	}
 	resumeComplete struct {
 		Type    string `json:"type"`
-		Count   int    `json:"count"`
-		HasMore bool   `json:"has_more"`
+		Count   int    `json:"count"`    // notifications posted
+		HasMore bool   `json:"has_more"` // more follow: resume again after cursor
+		Cursor  string `json:"cursor"`   // of the last posted; the "after" asked for when none
 	}
 	historyPage struct {
 		Type        string        `json:"type"`

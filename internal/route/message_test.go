@@ -150,17 +150,24 @@ func TestResume(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, nil)
-			body := tt.body
+			body, after := tt.body, ""
 			if tt.afterIndex >= 0 {
-				id := w.mine[tt.afterIndex]
+				after = w.mine[tt.afterIndex]
 				if strings.Contains(tt.name, "lower case") {
-					id = strings.ToLower(id)
+					after = strings.ToLower(after)
 				}
-				body = fmt.Sprintf(tt.body, id)
+				body = fmt.Sprintf(tt.body, after)
 			}
 			reply := decodeReply(t, w.send(t, body))
 
-			want := map[string]any{"type": "resume_complete", "count": float64(len(tt.wantPosted)), "has_more": tt.wantHasMore}
+			// The cursor is the last posted one's (user 42's items are at
+			// positions 1..5), or the "after" sent when none was posted.
+			cursor := after
+			if n := len(tt.wantPosted); n > 0 {
+				cursor = fmt.Sprintf("c%d", tt.wantPosted[n-1]+1)
+			}
+			want := map[string]any{"type": "resume_complete", "count": float64(len(tt.wantPosted)), "has_more": tt.wantHasMore,
+				"cursor": cursor}
 			if fmt.Sprint(reply) != fmt.Sprint(want) {
 				t.Fatalf("reply %v; want %v", reply, want)
 			}
@@ -169,8 +176,10 @@ func TestResume(t *testing.T) {
 			}
 			for i, data := range w.poster.posts {
 				note := decodeReply(t, string(data))
-				if note["id"] != w.mine[tt.wantPosted[i]] || note["replayed"] != true || note["type"] != "notification" {
-					t.Errorf("post %d = %s; want notification %s with replayed:true", i, data, w.mine[tt.wantPosted[i]])
+				if note["id"] != w.mine[tt.wantPosted[i]] || note["replayed"] != true || note["type"] != "notification" ||
+					note["cursor"] != fmt.Sprintf("c%d", tt.wantPosted[i]+1) {
+					t.Errorf("post %d = %s; want notification %s with replayed:true and cursor c%d", i, data,
+						w.mine[tt.wantPosted[i]], tt.wantPosted[i]+1)
 				}
 				if w.poster.to[i] != testConnID {
 					t.Errorf("post %d went to %q; want %q", i, w.poster.to[i], testConnID)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/finance/fbdi-notify/internal/oracle"
 )
 
 // JobSpec names an ESS job and the template of its positional parameters.
@@ -78,6 +80,22 @@ type Config struct {
 	// a submission before the workflow fails; each failure before that is
 	// retried by SQS. Keep it below the queue's maxReceiveCount. Default 5.
 	MaxAttempts int
+
+	// MaxReceives is the workflow queue's maxReceiveCount: on that delivery
+	// of a message, a panic or an error that SQS would retry fails the
+	// workflow with a cause instead, since the redrive policy moves the
+	// message to the dead-letter queue next. 0 disables it. Default 5.
+	MaxReceives int
+	// OracleTimeout is the Oracle HTTP client's per-request timeout, and
+	// CheckpointReserve the time kept after it to record Oracle's answer:
+	// an invocation with less than their sum left does not call Oracle but
+	// continues in a new invocation. Defaults oracle.DefaultTimeout and 10s.
+	OracleTimeout     time.Duration
+	CheckpointReserve time.Duration
+	// SweepGrace is how long after a workflow's next step was due (its poll
+	// message, or the redelivery of a running step) the Sweeper steps in.
+	// Default 2m.
+	SweepGrace time.Duration
 }
 
 // DefaultConfig returns the configuration of docs/design.md#jobs-and-parameters,
@@ -100,6 +118,11 @@ func DefaultConfig() Config {
 		Lease:        DefaultLease,
 		Retention:    DefaultRetention,
 		MaxAttempts:  DefaultMaxAttempts,
+
+		MaxReceives:       DefaultMaxReceives,
+		OracleTimeout:     oracle.DefaultTimeout,
+		CheckpointReserve: DefaultCheckpointReserve,
+		SweepGrace:        DefaultSweepGrace,
 	}
 }
 
@@ -124,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.PollInterval < 0 || c.Deadline <= 0 || c.Lease <= 0 || c.Retention <= 0 || c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("PollInterval must be >= 0; Deadline, Lease, Retention and MaxAttempts > 0"))
+	}
+	if c.MaxReceives < 0 || c.OracleTimeout < 0 || c.CheckpointReserve < 0 || c.SweepGrace <= 0 {
+		errs = append(errs, errors.New("MaxReceives, OracleTimeout and CheckpointReserve must be >= 0; SweepGrace > 0"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("workflow: config: %w", err)

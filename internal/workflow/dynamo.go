@@ -20,12 +20,23 @@ const (
 	attrVersion   = "version"
 	attrExpiresAt = "expiresAt"
 	timeFormat    = time.RFC3339Nano
+
+	// The sparse index of workflows not yet done with (Store.Due): both
+	// attributes are written only while DueAt is set, so an ended workflow
+	// leaves the index. One fixed partition: the index holds only the
+	// workflows in flight, and the Sweeper reads it once a minute.
+	dueIndex     = "due"
+	attrDueShard = "dueShard"
+	attrDueAt    = "dueAt"
+	dueShard     = "due"
+	dueFormat    = "2006-01-02T15:04:05.000Z" // fixed width in UTC, so that strings sort as times
 )
 
 // dynamoAPI is the part of *dynamodb.Client that DynamoStore uses.
 type dynamoAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // item is one workflow in the table. Times are RFC 3339 strings in UTC,
@@ -54,6 +65,8 @@ type item struct {
 	UpdatedAt     string            `dynamodbav:"updatedAt,omitempty"`
 	EndedAt       string            `dynamodbav:"endedAt,omitempty"`
 	ExpiresAt     int64             `dynamodbav:"expiresAt,omitempty"`
+	DueShard      string            `dynamodbav:"dueShard,omitempty"` // index "due": set only while DueAt is
+	DueAt         string            `dynamodbav:"dueAt,omitempty"`    // index "due" sort key, in dueFormat
 }
 
 type pendingItem struct {
@@ -119,6 +132,9 @@ func toItem(s *State) item {
 	if !s.ExpiresAt.IsZero() {
 		it.ExpiresAt = s.ExpiresAt.Unix()
 	}
+	if !s.DueAt.IsZero() {
+		it.DueShard, it.DueAt = dueShard, s.DueAt.UTC().Format(dueFormat)
+	}
 	if p := s.Pending; p != nil {
 		it.Pending = &pendingItem{Op: p.Op, Step: p.Step, Since: formatTime(p.Since), LeaseUntil: formatTime(p.LeaseUntil)}
 	}
@@ -167,6 +183,13 @@ func (it item) state() (*State, error) {
 	s.CreatedAt = pt("createdAt", it.CreatedAt)
 	s.UpdatedAt = pt("updatedAt", it.UpdatedAt)
 	s.EndedAt = pt("endedAt", it.EndedAt)
+	if it.DueAt != "" {
+		due, err := time.Parse(dueFormat, it.DueAt)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("dueAt: %w", err))
+		}
+		s.DueAt = due.UTC()
+	}
 	if p := it.Pending; p != nil {
 		s.Pending = &Pending{Op: p.Op, Step: p.Step, Since: pt("pending.since", p.Since),
 			LeaseUntil: pt("pending.leaseUntil", p.LeaseUntil)}
@@ -294,6 +317,38 @@ func (d *DynamoStore) Get(ctx context.Context, transactionID string) (*State, er
 		return nil, fmt.Errorf("workflow: get %s: %w", transactionID, err)
 	}
 	return s, nil
+}
+
+// Due implements Store with Query on the sparse index "due" (keys only,
+// eventually consistent): dueShard = "due" and dueAt <= now, in order.
+func (d *DynamoStore) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	key := expression.Key(attrDueShard).Equal(expression.Value(dueShard)).
+		And(expression.Key(attrDueAt).LessThanEqual(expression.Value(now.UTC().Format(dueFormat))))
+	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
+	if err != nil {
+		return nil, fmt.Errorf("workflow: due: %w", err)
+	}
+	out, err := d.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(d.table),
+		IndexName:                 aws.String(dueIndex),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("workflow: due: %w", err)
+	}
+	ids := make([]string, 0, len(out.Items))
+	for _, av := range out.Items {
+		if v, ok := av[attrID].(*types.AttributeValueMemberS); ok {
+			ids = append(ids, v.Value)
+		}
+	}
+	return ids, nil
 }
 
 func isConditionFailed(err error) bool {

@@ -29,12 +29,31 @@ const (
 //  3. it checkpoints the result with apply, clearing Pending, conditionally
 //     on the version of step 1 (see checkpoint).
 //
+// If the invocation has less time left than Config.OracleTimeout plus
+// Config.CheckpointReserve, it makes no call and hands the workflow on to a
+// new invocation instead (continueLater), so that an answer Oracle gives is
+// always checkpointed; unless the invocation had less than that from the
+// start (a function timeout too short for the configuration), when a new
+// one would fare no better: then it logs a warning and calls.
+//
 // A crash between 1 and 3 leaves Pending behind; checkPending turns it into
 // an "in doubt" failure once its lease has expired. The caller checks
 // r.st.Status afterwards: the call may have failed the workflow.
 func (r *run) sideEffect(op string, call func(context.Context) (string, error), apply func(*State, string)) error {
 	now := r.e.now()
 	step := r.st.Step
+	if dl, ok := r.ctx.Deadline(); ok {
+		left, need := dl.Sub(now), r.e.cfg.OracleTimeout+r.e.cfg.CheckpointReserve
+		switch {
+		case left >= need:
+		case r.budget >= need:
+			return r.continueLater(fmt.Sprintf("%s left, %s needed for %s and its checkpoint",
+				left.Round(time.Millisecond), need, op))
+		default: // a new invocation would have no more: continuing would never end
+			r.log.Warn("the invocation is shorter than Oracle's timeout plus the checkpoint reserve; calling Oracle anyway",
+				"left", left.Round(time.Millisecond).String(), "needed", need.String(), "op", op)
+		}
+	}
 	r.st.Pending = &Pending{Op: op, Step: step, Since: now, LeaseUntil: now.Add(r.lease())}
 	if err := r.save(); err != nil {
 		return err

@@ -133,7 +133,10 @@ func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
 		}
 		return e.reject(ctx, inv, body, d)
 	}
-	r := &run{e: e, ctx: ctx, d: d, req: msg.Request}
+	r := &run{e: e, ctx: ctx, d: d, req: msg.Request, body: body, budget: -1}
+	if dl, ok := ctx.Deadline(); ok {
+		r.budget = dl.Sub(e.now())
+	}
 	txID := ""
 	if msg.Poll != nil {
 		txID = msg.Poll.TransactionID
@@ -143,6 +146,9 @@ func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
 	r.log = lambdaenv.LoggerFrom(ctx, e.log).With("transaction_id", txID)
 	for attempt := 1; ; attempt++ {
 		err = r.once(txID, msg.Poll)
+		if errors.Is(err, errContinued) {
+			return nil
+		}
 		if !errors.Is(err, ErrVersion) || attempt == maxReloads {
 			return err
 		}
@@ -152,13 +158,20 @@ func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
 
 // run is the processing of one message.
 type run struct {
-	e   *Engine
-	ctx context.Context
-	d   Delivery
-	req *Request // nil when a poll drives the workflow
-	st  *State
-	zip []byte // the FBDI zip, once built in this invocation
-	log *slog.Logger
+	e    *Engine
+	ctx  context.Context
+	d    Delivery
+	req  *Request // nil when a poll drives the workflow
+	body []byte   // the message, sent again to continue a step that needs the request
+	st   *State
+	zip  []byte // the FBDI zip, once built in this invocation
+	log  *slog.Logger
+	// keepDue keeps the workflow's DueAt on save: set for a write that
+	// records something beside the workflow's progress (a rejection).
+	keepDue bool
+	// budget is the time the invocation had left when this message's
+	// processing began; -1 when its context has no deadline.
+	budget time.Duration
 }
 
 // once reads the workflow and acts on it once.
@@ -206,8 +219,13 @@ func (r *run) once(txID string, p *Poll) error {
 	}
 	switch st.Status {
 	case StatusWaiting:
-		r.log.Info("duplicate message: the workflow is waiting for Oracle")
-		return nil
+		if r.e.now().Before(st.DueAt) {
+			r.log.Info("duplicate message: the workflow is waiting for Oracle")
+			return nil
+		}
+		// Its poll is overdue: lost, or dead-lettered. Continue as the poll would.
+		r.log.Info("original message re-sent for an overdue workflow; resuming it", "poll_seq", st.PollSeq)
+		return r.check()
 	case StatusRunning:
 		return r.resume()
 	}
@@ -302,10 +320,108 @@ func (r *run) startStep(n int, now time.Time) {
 		Message: r.def().name + " started"}
 }
 
-// touch stamps the update time and the expiry.
+// touch stamps the update time, the expiry and when the workflow is due.
 func (r *run) touch(now time.Time) {
 	r.st.UpdatedAt = now
 	r.st.ExpiresAt = now.Add(r.e.cfg.Retention).Truncate(time.Second)
+	if !r.keepDue {
+		r.st.DueAt = r.e.dueAt(r.st, now)
+	}
+}
+
+// dueAt is when the Sweeper should look at st, written at now, if no
+// message has moved it on by then:
+//
+//   - never, once it ended and its owner was told;
+//   - SweepGrace after now if it ended but the final notification is not
+//     delivered yet;
+//   - the lease end of a pending Oracle call (then it is in doubt);
+//   - waiting: when its poll message is due plus SweepGrace;
+//   - running: SweepGrace after now (its message is being processed or
+//     will be delivered again), or the step's deadline if only the
+//     original message can continue the step (see needsRequest);
+//
+// and never later than the step's deadline.
+func (e *Engine) dueAt(st *State, now time.Time) time.Time {
+	switch {
+	case st.Status.Terminal() && st.Notified:
+		return time.Time{}
+	case st.Status.Terminal():
+		return now.Add(e.cfg.SweepGrace)
+	case st.Pending != nil:
+		return st.Pending.LeaseUntil
+	}
+	due := now.Add(e.cfg.SweepGrace)
+	switch {
+	case st.Status == StatusWaiting:
+		due = due.Add(time.Duration(e.cfg.delaySeconds()) * time.Second)
+	case needsRequest(st):
+		due = st.Deadline
+	}
+	if !st.Deadline.IsZero() && st.Deadline.Before(due) {
+		due = st.Deadline
+	}
+	return due
+}
+
+// needsRequest reports whether only the original message can run st's
+// current step: Preparing Data, and Upload to UCM until it is recorded
+// (the zip is built from the message's lines; it is not stored).
+func needsRequest(st *State) bool {
+	s := steps(st.Kind)
+	if st.Step < 1 || st.Step > len(s) {
+		return false
+	}
+	switch s[st.Step-1].act {
+	case actPrepare:
+		return true
+	case actUpload:
+		return st.DocumentID == ""
+	}
+	return false
+}
+
+// errContinued ends an invocation that handed the workflow on to a new
+// message (see continueLater); Process reports the message done.
+var errContinued = errors.New("workflow: continued by a new message")
+
+// continueLater hands the running workflow on to a new invocation at once:
+// it sends the original message again when the step needs it, else the
+// next poll message with no delay (advancing PollSeq as wait does). It
+// returns errContinued, or the error of the send or the write.
+func (r *run) continueLater(why string) error {
+	if needsRequest(r.st) {
+		if r.req == nil || r.body == nil {
+			return fmt.Errorf("workflow: %s: step %d needs the original message to continue", r.st.TransactionID, r.st.Step)
+		}
+		if err := r.sendNow(string(r.body)); err != nil {
+			return err
+		}
+		r.log.Info("workflow continued by its original message", "step", r.st.Step, "why", why)
+		return errContinued
+	}
+	next := r.st.PollSeq + 1
+	if err := r.sendNow(encodePoll(r.st.TransactionID, next)); err != nil {
+		return err
+	}
+	r.st.PollSeq = next
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.log.Info("workflow continued by a poll message", "step", r.st.Step, "seq", next, "why", why)
+	return errContinued
+}
+
+// sendNow sends body to the workflow queue without delay.
+func (r *run) sendNow(body string) error {
+	_, err := r.e.sender.SendMessage(r.ctx, &sqs.SendMessageInput{
+		QueueUrl:    aws.String(r.e.cfg.QueueURL),
+		MessageBody: aws.String(body),
+	})
+	if err != nil {
+		return fmt.Errorf("workflow: %s: send continuation: %w", r.st.TransactionID, err)
+	}
+	return nil
 }
 
 // save writes the workflow conditionally on its version.

@@ -84,8 +84,16 @@ type harness struct {
 	engine *workflow.Engine
 	worker *workflow.Worker
 	status *workflow.Service
-	step   time.Duration // clock advance after each batch
-	sleeps atomic.Int32  // calls of Options.Sleep
+	// sweeper is the SweeperFunction's handler on the same store, queue
+	// and clock; finish runs it every sweepEvery of simulated time.
+	sweeper    *workflow.Sweeper
+	sweepEvery time.Duration
+	step       time.Duration // clock advance after each batch
+	sleeps     atomic.Int32  // calls of Options.Sleep
+
+	// short, when set, makes the next invocation's deadline that long
+	// after the simulated clock's now (see shortDeadline); batch clears it.
+	short atomic.Pointer[time.Duration]
 
 	mu              sync.Mutex
 	afterOracle     func(op string, step int) error
@@ -94,7 +102,7 @@ type harness struct {
 
 func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *harness {
 	tb.Helper()
-	h := &harness{tb: tb, clock: clocktest.New(t0), inbox: newInbox(), step: 2 * time.Minute}
+	h := &harness{tb: tb, clock: clocktest.New(t0), inbox: newInbox(), step: 2 * time.Minute, sweepEvery: time.Minute}
 	h.sim = oraclesim.New(oraclesim.Options{Username: "integration", Password: "s3cret", Now: h.clock.Now,
 		MaxHang: 20 * time.Millisecond})
 	srv := httptest.NewServer(h.sim)
@@ -145,7 +153,49 @@ func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *
 	}
 	h.worker = workflow.NewWorker(h.engine, h.sent, dlqURL, nil)
 	h.status = workflow.NewService(h.store)
+	h.sweeper, err = workflow.NewSweeper(h.store, h.sent, h.inbox.notify, h.cfg, workflow.SweepOptions{Now: h.clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return h
+}
+
+// finish runs the system until every workflow has ended and its owner was
+// told: batches while the queue has messages; when it is empty, the clock
+// moves on by sweepEvery and the sweeper runs, as its schedule would. It
+// fails the test if that takes more than limit of simulated time, and
+// returns the simulated time it took.
+func (h *harness) finish(limit time.Duration) time.Duration {
+	h.tb.Helper()
+	start := h.clock.Now()
+	for h.clock.Now().Sub(start) <= limit {
+		if _, ok := h.batch(); ok {
+			continue
+		}
+		inFlight, err := h.store.Due(context.Background(), h.clock.Now().Add(1000*time.Hour), 1)
+		if err != nil {
+			h.tb.Fatalf("due: %v", err)
+		}
+		if len(inFlight) == 0 {
+			return h.clock.Now().Sub(start)
+		}
+		h.clock.Advance(h.sweepEvery)
+		h.sweep()
+	}
+	h.tb.Fatalf("workflows still in flight after %s of simulated time", limit)
+	return 0
+}
+
+// sweep runs the sweeper once, as a scheduled invocation would.
+func (h *harness) sweep() workflow.SweepResult {
+	h.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := h.sweeper.Handle(ctx, events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.scheduler"})
+	if err != nil {
+		h.tb.Fatalf("sweep: %v", err)
+	}
+	return res
 }
 
 // crashOnce makes the hook fail the first time it runs for op at step.
@@ -192,7 +242,11 @@ func (h *harness) batch() (failed map[string]bool, ok bool) {
 		return nil, false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a Lambda invocation's deadline
-	resp, err := h.worker.Handle(ctx, events.SQSEvent{Records: msgs})
+	var ictx context.Context = ctx
+	if d := h.short.Swap(nil); d != nil {
+		ictx = shortDeadline{Context: ctx, dl: h.clock.Now().Add(*d)}
+	}
+	resp, err := h.worker.Handle(ictx, events.SQSEvent{Records: msgs})
 	cancel()
 	if err != nil {
 		h.tb.Fatalf("Handle returned an error: %v", err)
@@ -205,6 +259,18 @@ func (h *harness) batch() (failed map[string]bool, ok bool) {
 	h.clock.Advance(h.step)
 	return failed, true
 }
+
+// shortDeadline is an invocation's context whose Deadline is dl, in
+// simulated time: the time left as the Engine reckons it. Its Done is the
+// real context's. A deadline in simulated time is in the real past, which
+// the HTTP client's dialer would honour, so only tests whose short
+// invocations make no Oracle call, on the memory backend, use it.
+type shortDeadline struct {
+	context.Context
+	dl time.Time
+}
+
+func (c shortDeadline) Deadline() (time.Time, bool) { return c.dl, true }
 
 // definitions returns the job definitions the simulator received, in order.
 func (h *harness) definitions() []string {
@@ -225,10 +291,13 @@ func (h *harness) state(txID string) *workflow.State {
 	return st
 }
 
-// recordingSender passes messages on and records the poll messages.
+// recordingSender passes messages on and records the poll messages. A
+// message to the workflow queue for which drop says true is lost: recorded,
+// but not passed on.
 type recordingSender struct {
 	next     workflow.Sender
 	queueURL string
+	drop     func(body string) bool
 
 	mu     sync.Mutex
 	polls  []string // bodies
@@ -240,7 +309,11 @@ func (s *recordingSender) SendMessage(ctx context.Context, in *sqs.SendMessageIn
 		s.mu.Lock()
 		s.polls = append(s.polls, aws.ToString(in.MessageBody))
 		s.delays = append(s.delays, in.DelaySeconds)
+		drop := s.drop != nil && s.drop(aws.ToString(in.MessageBody))
 		s.mu.Unlock()
+		if drop {
+			return &sqs.SendMessageOutput{MessageId: aws.String("lost")}, nil
+		}
 	}
 	return s.next.SendMessage(ctx, in, optFns...)
 }
@@ -259,6 +332,9 @@ type inbox struct {
 	notes map[string][]notification.Notification
 	calls int
 	fail  error // returned by notify when set
+	// onNote runs, when set, on every notification delivered, outside the
+	// lock: a test uses it to act at a point of the workflow.
+	onNote func(notification.Notification)
 }
 
 func newInbox() *inbox {
@@ -267,6 +343,11 @@ func newInbox() *inbox {
 
 func (i *inbox) notify(_ context.Context, userID string, n notification.Notification) error {
 	i.mu.Lock()
+	if f := i.onNote; f != nil {
+		i.mu.Unlock()
+		f(n)
+		i.mu.Lock()
+	}
 	defer i.mu.Unlock()
 	if i.fail != nil {
 		return i.fail

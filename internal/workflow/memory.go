@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,6 +61,29 @@ func (m *MemoryStore) Update(_ context.Context, s *State) error {
 	m.items[s.TransactionID] = c
 	s.Version++
 	return nil
+}
+
+// Due implements Store. It looks at every item: the memory store is small.
+func (m *MemoryStore) Due(_ context.Context, now time.Time, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var due []*State
+	for _, s := range m.items {
+		if !s.DueAt.IsZero() && !s.DueAt.After(now) && m.live(s) {
+			due = append(due, s)
+		}
+	}
+	slices.SortFunc(due, func(a, b *State) int {
+		if c := a.DueAt.Compare(b.DueAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TransactionID, b.TransactionID)
+	})
+	ids := make([]string, 0, min(len(due), max(limit, 0)))
+	for _, s := range due[:min(len(due), max(limit, 0))] {
+		ids = append(ids, s.TransactionID)
+	}
+	return ids, nil
 }
 
 // live reports whether s has not expired, to the second like DynamoStore.

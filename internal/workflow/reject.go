@@ -88,7 +88,10 @@ func (r *run) rejectConflict(userID, fp, reason string) error {
 		if n := len(st.Rejections); n > maxRejections {
 			st.Rejections = append([]Rejection(nil), st.Rejections[n-maxRejections:]...)
 		}
-		if err := r.save(); err != nil {
+		r.keepDue = true // a refused message does not move the workflow on
+		err := r.save()
+		r.keepDue = false
+		if err != nil {
 			return err
 		}
 		rej = &st.Rejections[len(st.Rejections)-1]

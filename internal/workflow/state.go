@@ -34,6 +34,10 @@ type State struct {
 	UpdatedAt time.Time // last change
 	EndedAt   time.Time // when it succeeded or failed
 	ExpiresAt time.Time // TTL: UpdatedAt + Config.Retention
+	// DueAt is when the Sweeper looks at the workflow if nothing else has
+	// moved it on (see Engine.dueAt); zero once it ended and its owner was
+	// told, which takes it out of the store's due index.
+	DueAt time.Time
 }
 
 // StepLog is the audit record of one step.

@@ -1,6 +1,9 @@
 package workflow
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store keeps workflows, one per transaction ID. Implementations are safe
 // for concurrent use. A workflow whose ExpiresAt has passed is treated as
@@ -15,4 +18,10 @@ type Store interface {
 	// s.Version, and then increments s.Version. It returns ErrVersion, and
 	// changes nothing, if the stored version differs or the workflow is gone.
 	Update(ctx context.Context, s *State) error
+	// Due returns the transaction IDs of at most limit workflows whose
+	// DueAt is set and not after now, earliest first. It reads an index
+	// that holds only those workflows, so its cost grows with the result,
+	// not with the table. The index may lag a write a little; callers read
+	// each workflow again with Get before acting.
+	Due(ctx context.Context, now time.Time, limit int) ([]string, error)
 }

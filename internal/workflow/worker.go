@@ -41,9 +41,10 @@ func NewWorker(engine *Engine, sender Sender, dlqURL string, logger *slog.Logger
 // dead-letter queue with a failure_reason and reported as done; if that send
 // fails it is reported as failed, so the queue's redrive policy keeps it. A
 // panic while processing a record is logged and the record reported as a
-// batch item failure (lambdaenv.Recover): SQS delivers it again, and the
-// redrive policy moves it to the dead-letter queue after maxReceiveCount
-// deliveries. Handle never returns an error itself.
+// batch item failure (lambdaenv.Recover): SQS delivers it again. On its
+// last delivery before the redrive policy moves it to the dead-letter queue
+// (Config.MaxReceives), its workflow fails with a cause instead, and the
+// user is told (see handleRecord). Handle never returns an error itself.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx, log := lambdaenv.Invocation(ctx, w.log)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -57,20 +58,46 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 }
 
 // handleRecord processes one record; an error means "deliver it again".
-func (w *Worker) handleRecord(ctx context.Context, log *slog.Logger, rec events.SQSMessage) (err error) {
-	defer lambdaenv.Recover(log, &err)
+// On the record's last delivery (Config.MaxReceives), a panic or an error
+// that would have it delivered again fails its workflow instead
+// (Engine.GiveUp): the redrive policy would dead-letter it next, leaving the
+// workflow unfinished. The record is then reported done, or failed (for the
+// redrive policy) if the failure could not be recorded.
+func (w *Worker) handleRecord(ctx context.Context, log *slog.Logger, rec events.SQSMessage) error {
 	d := Delivery{MessageID: rec.MessageId}
 	d.ReceiveCount, _ = strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	err = w.engine.Process(ctx, []byte(rec.Body), d)
-	var inv *InvalidError
-	switch {
-	case err == nil:
+	err := w.process(ctx, log, rec, d)
+	if err == nil {
 		return nil
-	case errors.As(err, &inv):
-		return w.deadLetter(ctx, log, rec, inv.Reason)
+	}
+	if last := w.engine.cfg.MaxReceives; last > 0 && d.ReceiveCount >= last {
+		log.Error("last delivery failed; giving the workflow up", "receive_count", d.ReceiveCount, "error", err)
+		if gerr := w.giveUp(ctx, log, rec, d, err); gerr != nil {
+			log.Error("workflow not given up; the redrive policy dead-letters the message", "error", gerr)
+			return err
+		}
+		return nil
 	}
 	log.Warn("message will be delivered again", "receive_count", d.ReceiveCount, "error", err)
 	return err
+}
+
+// process runs the record through the Engine, turning a panic into an
+// error; an invalid record is dead-lettered.
+func (w *Worker) process(ctx context.Context, log *slog.Logger, rec events.SQSMessage, d Delivery) (err error) {
+	defer lambdaenv.Recover(log, &err)
+	err = w.engine.Process(ctx, []byte(rec.Body), d)
+	var inv *InvalidError
+	if errors.As(err, &inv) {
+		return w.deadLetter(ctx, log, rec, inv.Reason)
+	}
+	return err
+}
+
+// giveUp runs Engine.GiveUp, turning a panic into an error.
+func (w *Worker) giveUp(ctx context.Context, log *slog.Logger, rec events.SQSMessage, d Delivery, cause error) (err error) {
+	defer lambdaenv.Recover(log, &err)
+	return w.engine.GiveUp(ctx, []byte(rec.Body), d, cause)
 }
 
 // deadLetter sends the record's body to the dead-letter queue with the reason.

@@ -169,4 +169,8 @@ const (
 	DefaultLease        = 15 * time.Minute  // the longest Lambda invocation
 	DefaultRetention    = 30 * 24 * time.Hour
 	DefaultMaxAttempts  = 5
+
+	DefaultMaxReceives       = 5 // template.yaml's WorkflowQueue maxReceiveCount
+	DefaultCheckpointReserve = 10 * time.Second
+	DefaultSweepGrace        = 2 * time.Minute
 )

@@ -140,10 +140,11 @@ test("reconnect resumes: a notification sent while disconnected shows once, mark
   assert.equal(sockets.length, 2, "two connections");
   const resumes = sockets[1].sent.filter((f) => f.type === "resume");
   assert.equal(resumes.length, 1, "one resume page");
-  assert.equal(resumes[0].after, before.msg.id, "the second connection resumes after the last notification seen");
-  assert.ok(resumes[0].after < live.msg.id);
+  assert.equal(resumes[0].after, before.msg.cursor, "the second connection resumes after the cursor of the last notification seen");
+  assert.notEqual(resumes[0].after, live.msg.cursor);
   const completes = sockets[1].received.filter((f) => f.type === "resume_complete");
-  assert.deepEqual(completes, [{ type: "resume_complete", count: 1, has_more: false }], "the reconnect replayed only the missed notification");
+  assert.deepEqual(completes, [{ type: "resume_complete", count: 1, has_more: false, cursor: live.msg.cursor }],
+    "the reconnect replayed only the missed notification");
 });
 
 test("the ?token= query option also connects", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -184,7 +185,7 @@ test("a bad token is refused: the WebSocket fails and the page is not open", { t
   assert.equal(await page.locator("#ping").isDisabled(), true);
 });
 
-test("a connection closed by the server reconnects by itself and resumes after the last id seen", { timeout: TEST_TIMEOUT }, async (t) => {
+test("a connection closed by the server reconnects by itself and resumes after the last cursor seen", { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, wire } = await openPage(t);
   await connect(page, "123");
   await connected(page, "123");
@@ -207,7 +208,7 @@ test("a connection closed by the server reconnects by itself and resumes after t
   const sockets = wire.list();
   assert.equal(sockets.length, 2, "one reconnection");
   const resume = sockets[1].sent.find((f) => f.type === "resume");
-  assert.equal(resume?.after, seen.msg.id, "resumed after the last notification seen");
+  assert.equal(resume?.after, seen.msg.cursor, "resumed after the cursor of the last notification seen");
   assert.equal(await page.locator("#disconnect").isEnabled(), true);
 });
 

@@ -27,13 +27,7 @@ func start() time.Time {
 // contract. newStore must return an empty store whose clock is now; Run calls
 // it once per subtest.
 func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connection.Store) {
-	setup := func(t *testing.T) (connection.Store, *clocktest.Clock, context.Context) {
-		t.Helper()
-		clk := clocktest.New(start())
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		t.Cleanup(cancel)
-		return newStore(t, clk.Now), clk, ctx
-	}
+	setup := setupWith(newStore)
 
 	t.Run("PutThenGet", func(t *testing.T) {
 		s, clock, ctx := setup(t)
@@ -239,6 +233,95 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connect
 		assertUser(t, ctx, s, "busy", want...)
 	})
 
+	t.Run("ClaimWelcome", func(t *testing.T) {
+		s, clock, ctx := setup(t)
+		c := connection.New("conn-w", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, c)
+		first := clock.Now()
+		steps := []struct {
+			name    string
+			do      func() error
+			wantErr error
+		}{
+			{name: "first claim", do: func() error { return s.ClaimWelcome(ctx, c.ID, first) }},
+			{name: "second claim (a batch retried)", do: func() error { return s.ClaimWelcome(ctx, c.ID, first.Add(time.Second)) }, wantErr: connection.ErrWelcomed},
+			{name: "release of another claim", do: func() error { return s.ReleaseWelcome(ctx, c.ID, first.Add(time.Second)) }},
+			{name: "still claimed", do: func() error { return s.ClaimWelcome(ctx, c.ID, first.Add(2*time.Second)) }, wantErr: connection.ErrWelcomed},
+			{name: "release of the claim", do: func() error { return s.ReleaseWelcome(ctx, c.ID, first) }},
+			{name: "claim after release", do: func() error { return s.ClaimWelcome(ctx, c.ID, first.Add(3*time.Second)) }},
+			{name: "claim once more", do: func() error { return s.ClaimWelcome(ctx, c.ID, first.Add(4*time.Second)) }, wantErr: connection.ErrWelcomed},
+			{name: "claim of a missing connection", do: func() error { return s.ClaimWelcome(ctx, "never-put", first) }, wantErr: connection.ErrNotFound},
+			{name: "claim of an empty ID", do: func() error { return s.ClaimWelcome(ctx, "", first) }, wantErr: connection.ErrNotFound},
+			{name: "release of a missing connection", do: func() error { return s.ReleaseWelcome(ctx, "never-put", first) }},
+		}
+		for _, st := range steps {
+			if err := st.do(); !errors.Is(err, st.wantErr) {
+				t.Errorf("%s: error = %v, want %v", st.name, err, st.wantErr)
+			}
+		}
+		if got, err := s.Get(ctx, c.ID); err != nil || !same(got, c) {
+			t.Errorf("Get(%q) after claims = %+v, %v; want the connection unchanged", c.ID, got, err)
+		}
+		if _, err := s.Get(ctx, "never-put"); !errors.Is(err, connection.ErrNotFound) {
+			t.Errorf("a claim of a missing connection created it: Get error = %v", err)
+		}
+		clock.Advance(48 * time.Hour)
+		expired := connection.New("conn-w2", "user-a", clock.Now().Add(-48*time.Hour), "", "")
+		mustPut(t, ctx, s, expired)
+		if err := s.ClaimWelcome(ctx, expired.ID, clock.Now()); !errors.Is(err, connection.ErrNotFound) {
+			t.Errorf("ClaimWelcome of an expired connection = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("Spend", func(t *testing.T) {
+		s, clock, ctx := setup(t)
+		c := connection.New("conn-s", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, c)
+		other := connection.New("conn-t", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, other)
+		limit := connection.Limit{Units: 10, Window: 10 * time.Second}
+		left := func() time.Duration {
+			return limit.Window - time.Duration(clock.Now().UnixMilli()%limit.Window.Milliseconds())*time.Millisecond
+		}
+		spend := func(id string, cost int, wantErr error) {
+			t.Helper()
+			retry, err := s.Spend(ctx, id, cost, limit)
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("Spend(%q, %d) error = %v, want %v", id, cost, err, wantErr)
+			}
+			if want := left(); errors.Is(err, connection.ErrRateLimited) && retry != want {
+				t.Errorf("Spend(%q, %d) retry after %v, want %v (the rest of the window)", id, cost, retry, want)
+			}
+		}
+		spend(c.ID, 4, nil)
+		spend(c.ID, 5, nil)
+		spend(c.ID, 2, connection.ErrRateLimited) // 11 > 10: nothing spent
+		spend(c.ID, 1, nil)                       // exactly 10
+		spend(c.ID, 1, connection.ErrRateLimited)
+		spend(other.ID, 10, nil) // each connection has its own budget
+		spend(other.ID, 11, connection.ErrRateLimited)
+		if got, err := s.Get(ctx, c.ID); err != nil || !same(got, c) {
+			t.Errorf("Get(%q) after spends = %+v, %v; want the connection unchanged", c.ID, got, err)
+		}
+
+		clock.Advance(left()) // the next window
+		spend(c.ID, 1, nil)   // first spend of a window
+		spend(c.ID, 9, nil)
+		spend(c.ID, 1, connection.ErrRateLimited)
+		clock.Advance(3 * limit.Window) // windows later, nothing spent between
+		spend(c.ID, 10, nil)
+
+		spend("never-put", 1, connection.ErrNotFound)
+		spend("", 1, connection.ErrNotFound)
+		if _, err := s.Get(ctx, "never-put"); !errors.Is(err, connection.ErrNotFound) {
+			t.Errorf("a spend on a missing connection created it: Get error = %v", err)
+		}
+		mustPut(t, ctx, s, c) // a row put again starts without spends, as a new row
+		spend(c.ID, 10, nil)
+		clock.Advance(48 * time.Hour)
+		spend(c.ID, 1, connection.ErrNotFound) // expired
+	})
+
 	t.Run("ConcurrentPuts", func(t *testing.T) {
 		s, clock, ctx := setup(t)
 		const n = 24
@@ -323,4 +406,85 @@ func ids(conns []connection.Connection) []string {
 		out[i] = c.ID
 	}
 	return out
+}
+
+// RunConcurrent checks that the store keeps its contract under concurrent
+// writers. Only stores whose conditional writes are atomic can pass it:
+// DynamoDB's are, but moto_server checks a condition and then writes without
+// a lock, so the DynamoDB store runs Run against moto and its conditions are
+// pinned by its own unit tests instead; the in-memory store runs both.
+func RunConcurrent(t *testing.T, newStore func(t *testing.T, now func() time.Time) connection.Store) {
+	setup := setupWith(newStore)
+
+	t.Run("ConcurrentClaimsWelcomeOnce", func(t *testing.T) {
+		s, clock, ctx := setup(t)
+		c := connection.New("conn-race", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, c)
+		const n = 8
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			claims int
+		)
+		for i := range n {
+			wg.Go(func() {
+				err := s.ClaimWelcome(ctx, c.ID, clock.Now().Add(time.Duration(i)*time.Millisecond))
+				switch {
+				case err == nil:
+					mu.Lock()
+					claims++
+					mu.Unlock()
+				case !errors.Is(err, connection.ErrWelcomed):
+					t.Errorf("ClaimWelcome = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if claims != 1 {
+			t.Errorf("%d of %d concurrent claims succeeded, want 1", claims, n)
+		}
+	})
+
+	t.Run("ConcurrentSpends", func(t *testing.T) {
+		s, clock, ctx := setup(t)
+		c := connection.New("conn-burst", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, c)
+		// A window that holds the whole test, whatever the time.
+		limit := connection.Limit{Units: 10, Window: 1000 * time.Hour}
+		const n = 24
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			spends int
+		)
+		for range n {
+			wg.Go(func() {
+				_, err := s.Spend(ctx, c.ID, 1, limit)
+				switch {
+				case err == nil:
+					mu.Lock()
+					spends++
+					mu.Unlock()
+				case !errors.Is(err, connection.ErrRateLimited):
+					t.Errorf("Spend = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if spends != limit.Units {
+			t.Errorf("%d of %d concurrent spends of 1 succeeded, want %d", spends, n, limit.Units)
+		}
+	})
+}
+
+// setupWith returns the set-up of one subtest: a new store from newStore, its
+// clock, and a context that ends with the subtest.
+func setupWith(newStore func(t *testing.T, now func() time.Time) connection.Store) func(t *testing.T) (connection.Store, *clocktest.Clock, context.Context) {
+	return func(t *testing.T) (connection.Store, *clocktest.Clock, context.Context) {
+		t.Helper()
+		clk := clocktest.New(start())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		t.Cleanup(cancel)
+		return newStore(t, clk.Now), clk, ctx
+	}
 }

@@ -94,6 +94,11 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 
 	subprotocol := ""
 	if rt, ok := g.routes[RouteConnect]; ok {
+		if !g.allow(RouteConnect) {
+			log.Info("connect throttled")
+			writeJSONMessage(w, http.StatusTooManyRequests, messageTooManyRequests)
+			return
+		}
 		req := g.connectEvent(r, c, now)
 		resp, err := g.invoke(r.Context(), rt, req)
 		if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 599) {
@@ -136,7 +141,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c.idleMu.Unlock()
 	limit := time.AfterFunc(g.cfg.MaxDuration, func() { g.closeConn(c, websocket.StatusGoingAway, reasonGoingAway) })
 	close(c.ready)
-	log.Info("websocket connected", "source_ip", c.sourceIP, "subprotocol", ws.Subprotocol())
+	log.Info("websocket connected", "source_ip", c.sourceIP, "subprotocol", loggable(ws.Subprotocol()))
 
 	code, reason := g.readLoop(c, log)
 	limit.Stop()
@@ -224,6 +229,11 @@ func (g *Gateway) handleMessage(c *conn, typ websocket.MessageType, data []byte,
 	requestID := newID()
 	if !ok {
 		c.sendLogged(websocket.MessageText, gatewayMessage(messageForbidden, c.id, requestID), log)
+		return
+	}
+	if !g.allow(rt.Key) {
+		log.Info("message throttled", "route_key", rt.Key, "apigw_request_id", requestID)
+		c.sendLogged(websocket.MessageText, gatewayMessage(messageTooManyRequests, c.id, requestID), log)
 		return
 	}
 	req := g.messageEvent(c, rt.Key, requestID, typ, data, g.cfg.Now())
@@ -400,6 +410,16 @@ func (c *conn) checkWrite() {
 	}
 	c.watchMu.Unlock()
 	_ = c.ws.CloseNow() // the write fails; the read loop reports 1006
+}
+
+// loggable returns a negotiated subprotocol as it may be logged: a short
+// plain name (bearer) as it is, anything else, such as a JWT a client offered
+// as its only subprotocol, as "redacted".
+func loggable(subprotocol string) string {
+	if len(subprotocol) > 32 || strings.ContainsAny(subprotocol, ".=") {
+		return "redacted"
+	}
+	return subprotocol
 }
 
 // sendLogged sends p and logs a failure; the read loop notices a dead connection.

@@ -98,8 +98,13 @@ type Config struct {
 	// Fallback serves requests that are neither WebSocket upgrades nor
 	// management API calls; default 404.
 	Fallback http.Handler
-	Now      func() time.Time // clock for event timestamps; default time.Now
+	Now      func() time.Time // clock for event timestamps and throttling; default time.Now
 	Logger   *slog.Logger     // default discards
+
+	// Throttles are the routes' throttling by route key, as the stage's
+	// default and per-route settings give them; a route without one is not
+	// throttled. $disconnect is never throttled.
+	Throttles map[string]Throttle
 }
 
 // Gateway is an emulated API Gateway WebSocket API. It is an http.Handler:
@@ -111,6 +116,7 @@ type Gateway struct {
 	routes   map[string]Route
 	selector []string // JSON field path of the route selection expression
 	log      *slog.Logger
+	buckets  map[string]*bucket // by route key, from Config.Throttles
 	// writeTimeout bounds each message to a client: the constant, which
 	// tests of the timeout shorten.
 	writeTimeout time.Duration
@@ -166,9 +172,16 @@ func New(cfg Config) *Gateway {
 		}
 		routes[rt.Key] = rt
 	}
+	buckets := make(map[string]*bucket, len(cfg.Throttles))
+	for key, t := range cfg.Throttles {
+		if key != RouteDisconnect {
+			buckets[key] = newBucket(t, cfg.Now())
+		}
+	}
 	return &Gateway{
 		cfg:          cfg,
 		routes:       routes,
+		buckets:      buckets,
 		selector:     selector,
 		log:          cfg.Logger,
 		conns:        make(map[string]*conn),

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +190,63 @@ func TestSubprotocol(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSubprotocolTokenIsNotLogged(t *testing.T) {
+	const token = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiNDIifQ.c2lnbmF0dXJl"
+	tests := []struct {
+		name    string
+		offered []string
+		wantLog string // the subprotocol as logged
+	}{
+		{name: "token alone, echoed", offered: []string{token}, wantLog: "redacted"},
+		{name: "bearer and token", offered: []string{"bearer", token}, wantLog: "bearer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncBuffer
+			h := newHarness(t, apigw.Config{
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+				Routes: []apigw.Route{{Key: apigw.RouteConnect, Handler: func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+					// As route.Connect answers: the first offer echoed.
+					return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Sec-WebSocket-Protocol": tt.offered[0]}}, nil
+				}}},
+			})
+			c, _ := h.dial(t, &websocket.DialOptions{Subprotocols: tt.offered})
+			if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+				t.Fatal(err)
+			}
+			receive(t, h.disconnects) // after every line of the connection's life
+			text := logs.String()
+			for _, part := range strings.Split(token, ".") {
+				if strings.Contains(text, part) {
+					t.Errorf("gateway logs hold part of the token %q:\n%s", part, text)
+				}
+			}
+			if want := `"subprotocol":"` + tt.wantLog + `"`; !strings.Contains(text, want) {
+				t.Errorf("gateway logs lack %s:\n%s", want, text)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the gateway's goroutines may write to
+// while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestTwoWayRoutes(t *testing.T) {

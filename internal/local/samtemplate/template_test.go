@@ -128,10 +128,11 @@ func TestEnvironment(t *testing.T) {
 		"MessageFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
 			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "WORKFLOWS_TABLE": "${WorkflowsTable}",
 			"MANAGEMENT_ENDPOINT": endpoint},
-		"WelcomeFunction": {"LOG_LEVEL": "${LogLevel}", "MANAGEMENT_ENDPOINT": endpoint},
+		"WelcomeFunction": {"LOG_LEVEL": "${LogLevel}", "MANAGEMENT_ENDPOINT": endpoint, "CONNECTIONS_TABLE": "${ConnectionsTable}"},
 		"NotifyFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
 			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "MANAGEMENT_ENDPOINT": endpoint,
-			"NOTIFICATION_DLQ_URL": "${NotificationDeadLetterQueue}", "HISTORY_RETENTION": "${HistoryRetention}"},
+			"NOTIFICATION_DLQ_URL": "${NotificationDeadLetterQueue}", "HISTORY_RETENTION": "${HistoryRetention}",
+			"NOTIFICATION_QUEUE_URL": "${NotificationQueue}", "NOTIFY_RETRY_DELAYS": "2s,10s,1m", "NOTIFY_DEADLINE_RESERVE": "5s"},
 		"WorkerFunction": {
 			"LOG_LEVEL":                   "${LogLevel}",
 			"CONNECTIONS_TABLE":           "${ConnectionsTable}",
@@ -142,12 +143,20 @@ func TestEnvironment(t *testing.T) {
 			"WORKFLOW_DLQ_URL":            "${WorkflowDeadLetterQueue}",
 			"ORACLE_SECRET_ARN":           "${OracleSecretArn}",
 			"ORACLE_BASE_URL":             "${OracleBaseUrl}",
+			"ORACLE_ALLOW_HTTP":           "false",
 			"ORACLE_DATA_ACCESS_SET":      "${OracleDataAccessSet}",
 			"ORACLE_AUTOPOST_CRITERIA_ID": "${OracleAutoPostCriteriaId}",
 			"ORACLE_POLL_INTERVAL":        "${OraclePollInterval}",
 			"WORKFLOW_DEADLINE":           "${WorkflowDeadline}",
 			"HISTORY_RETENTION":           "${HistoryRetention}",
+			"WORKFLOW_MAX_RECEIVES":       "5", // WorkflowQueue's maxReceiveCount: see TestQueues
+			"WORKFLOW_CHECKPOINT_RESERVE": "10s",
 		},
+		"SweeperFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
+			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "WORKFLOWS_TABLE": "${WorkflowsTable}",
+			"MANAGEMENT_ENDPOINT": endpoint, "WORKFLOW_QUEUE_URL": "${WorkflowQueue}",
+			"ORACLE_POLL_INTERVAL": "${OraclePollInterval}", "WORKFLOW_DEADLINE": "${WorkflowDeadline}",
+			"HISTORY_RETENTION": "${HistoryRetention}"},
 	}
 	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`.
 	for _, env := range want {
@@ -197,31 +206,47 @@ func TestLeastPrivilege(t *testing.T) {
 		"DisconnectFunction": {"dynamodb:DeleteItem ${ConnectionsTable.Arn}"},
 		"MessageFunction": {
 			"dynamodb:GetItem ${ConnectionsTable.Arn}",
+			"dynamodb:UpdateItem ${ConnectionsTable.Arn}", // the connection's rate window
 			"dynamodb:GetItem ${WorkflowsTable.Arn}",
+			"dynamodb:GetItem ${NotificationsTable.Arn}", // the counter row (watermark), a legacy id's marker
 			"dynamodb:Query ${NotificationsTable.Arn}",
-			"dynamodb:Query ${NotificationsTable.Arn}/index/unread",
+			"dynamodb:Query ${NotificationsTable.Arn}/index/unreadPos",
 			"dynamodb:UpdateItem ${NotificationsTable.Arn}",
-			"dynamodb:UpdateItem ${NotificationsTable.Arn}/index/unread",
 			mc,
 		},
-		"WelcomeFunction": {mc},
+		"WelcomeFunction": {"dynamodb:UpdateItem ${ConnectionsTable.Arn}", mc}, // the welcome's claim
 		"NotifyFunction": {
 			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
-			"dynamodb:PutItem ${NotificationsTable.Arn}",
+			"dynamodb:GetItem ${NotificationsTable.Arn}",    // history: counter, then a transaction of
+			"dynamodb:PutItem ${NotificationsTable.Arn}",    // marker and item puts
+			"dynamodb:UpdateItem ${NotificationsTable.Arn}", // and the counter's update
 			"dynamodb:Query ${ConnectionsTable.Arn}/index/byUser",
 			mc,
 			"sqs:SendMessage ${NotificationDeadLetterQueue.Arn}",
+			"sqs:SendMessage ${NotificationQueue.Arn}", // redeliveries of failed posts
 		},
 		"WorkerFunction": {
+			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
+			"dynamodb:GetItem ${NotificationsTable.Arn}", // history, as NotifyFunction
+			"dynamodb:GetItem ${WorkflowsTable.Arn}",
+			"dynamodb:PutItem ${NotificationsTable.Arn}",
+			"dynamodb:PutItem ${WorkflowsTable.Arn}",
+			"dynamodb:Query ${ConnectionsTable.Arn}/index/byUser",
+			"dynamodb:UpdateItem ${NotificationsTable.Arn}",
+			"dynamodb:UpdateItem ${WorkflowsTable.Arn}",
+			mc,
+			"secretsmanager:GetSecretValue ${OracleSecretArn}",
+			"sqs:SendMessage ${WorkflowDeadLetterQueue.Arn}",
+			"sqs:SendMessage ${WorkflowQueue.Arn}",
+		},
+		"SweeperFunction": { // never Oracle's secret: it does not call Oracle
 			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
 			"dynamodb:GetItem ${WorkflowsTable.Arn}",
 			"dynamodb:PutItem ${NotificationsTable.Arn}",
 			"dynamodb:PutItem ${WorkflowsTable.Arn}",
 			"dynamodb:Query ${ConnectionsTable.Arn}/index/byUser",
-			"dynamodb:UpdateItem ${WorkflowsTable.Arn}",
+			"dynamodb:Query ${WorkflowsTable.Arn}/index/due",
 			mc,
-			"secretsmanager:GetSecretValue ${OracleSecretArn}",
-			"sqs:SendMessage ${WorkflowDeadLetterQueue.Arn}",
 			"sqs:SendMessage ${WorkflowQueue.Arn}",
 		},
 	}
@@ -477,6 +502,12 @@ func TestQueues(t *testing.T) {
 			}
 			if q.VisibilityTimeout < 6*f.Timeout {
 				t.Errorf("visibility timeout %v < 6 x %s timeout %v", q.VisibilityTimeout, f.LogicalID, f.Timeout)
+			}
+			// The handler stops taking messages this long before its timeout.
+			if v, found := f.Environment["NOTIFY_DEADLINE_RESERVE"]; found {
+				if reserve, err := time.ParseDuration(v); err != nil || reserve <= 0 || reserve >= f.Timeout/2 {
+					t.Errorf("NOTIFY_DEADLINE_RESERVE %q: want a duration under half the timeout %v", v, f.Timeout)
+				}
 			}
 			if q.DeadLetterQueue == "" || q.MaxReceiveCount != 5 {
 				t.Errorf("redrive to %q after %d receives, want a DLQ after 5", q.DeadLetterQueue, q.MaxReceiveCount)

@@ -214,13 +214,16 @@ type stored struct {
 	expiresAt int64
 }
 
-// notifications returns the user's items of the notifications table, by ID.
+// notifications returns the user's item rows of the notifications table
+// (sort key "p" + position; docs/design.md#order-and-positions), in position
+// order.
 func (s *sandbox) notifications(tb testing.TB, userID string) []stored {
 	tb.Helper()
 	out, err := s.db.Query(s.ctx, &dynamodb.QueryInput{
 		TableName: aws.String(s.tables["NotificationsTable"]), ConsistentRead: aws.Bool(true),
-		KeyConditionExpression:    aws.String("userId = :u"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: userID}},
+		KeyConditionExpression: aws.String("userId = :u AND begins_with(id, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: userID},
+			":p": &types.AttributeValueMemberS{Value: "p"}},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -228,10 +231,10 @@ func (s *sandbox) notifications(tb testing.TB, userID string) []stored {
 	var items []stored
 	for _, it := range out.Items {
 		var row struct {
-			ID        string  `dynamodbav:"id"`
-			Payload   string  `dynamodbav:"payload"`
-			Unread    *string `dynamodbav:"unread"`
-			ExpiresAt int64   `dynamodbav:"expiresAt"`
+			ID        string `dynamodbav:"nid"`
+			Payload   string `dynamodbav:"payload"`
+			Unread    *int64 `dynamodbav:"unreadPos"`
+			ExpiresAt int64  `dynamodbav:"expiresAt"`
 		}
 		if err := attributevalue.UnmarshalMap(it, &row); err != nil {
 			tb.Fatal(err)

@@ -219,6 +219,59 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) workflo
 			t.Fatalf("stored state shares memory with callers: %+v", again)
 		}
 	})
+
+	// Due lists the workflows due by a time, earliest first, at most limit;
+	// a workflow without DueAt (ended, owner told) is not listed.
+	t.Run("Due", func(t *testing.T) {
+		s, _ := setup(t)
+		for _, w := range []struct {
+			id  string
+			due time.Time
+		}{{"late", t0.Add(3 * time.Minute)}, {"early", t0.Add(time.Minute)}, {"done", time.Time{}},
+			{"later", t0.Add(time.Hour)}, {"mid", t0.Add(2*time.Minute + 500*time.Millisecond)}} {
+			st := Sample(w.id, t0)
+			st.DueAt = w.due
+			if err := s.Create(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			now   time.Time
+			limit int
+			want  []string
+		}{
+			{t0, 10, []string{}},
+			{t0.Add(time.Minute), 10, []string{"early"}},
+			{t0.Add(5 * time.Minute), 10, []string{"early", "mid", "late"}},
+			{t0.Add(5 * time.Minute), 2, []string{"early", "mid"}},
+			{t0.Add(2 * time.Hour), 0, []string{}},
+		} {
+			got, err := s.Due(ctx, tt.now, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) || (len(got) > 0 && !reflect.DeepEqual(got, tt.want)) {
+				t.Errorf("Due(%s, %d) = %v, want %v", tt.now.Sub(t0), tt.limit, got, tt.want)
+			}
+		}
+		// Taken out of the index, and put back, by Update.
+		st, _ := s.Get(ctx, "early")
+		st.DueAt = time.Time{}
+		if err := s.Update(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		mid, _ := s.Get(ctx, "mid")
+		mid.DueAt = t0.Add(4 * time.Hour)
+		if err := s.Update(ctx, mid); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Due(ctx, t0.Add(5*time.Minute), 10); !reflect.DeepEqual(got, []string{"late"}) {
+			t.Errorf("after updates, Due = %v, want [late]", got)
+		}
+		if got, _ := s.Get(ctx, "late"); !got.DueAt.Equal(t0.Add(3 * time.Minute)) {
+			t.Errorf("DueAt read back as %v", got.DueAt)
+		}
+	})
 }
 
 // RunConcurrentUpdates checks, as subtest ConcurrentUpdates, that concurrent

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/workflow"
+)
+
+// config is the SweeperFunction's configuration, read once at its cold start.
+type config struct {
+	AWS                aws.Config    // AWS_REGION, AWS_ACCESS_KEY_ID, ... (lambdaenv.Env.AWS)
+	ConnectionsTable   string        // CONNECTIONS_TABLE
+	NotificationsTable string        // NOTIFICATIONS_TABLE
+	WorkflowsTable     string        // WORKFLOWS_TABLE
+	ManagementEndpoint string        // MANAGEMENT_ENDPOINT, https://{api}.execute-api.{region}.amazonaws.com/{stage}
+	Retention          time.Duration // HISTORY_RETENTION; default history.DefaultRetention
+
+	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
+	// required), PollInterval (ORACLE_POLL_INTERVAL) and Deadline
+	// (WORKFLOW_DEADLINE, more than 0): the values the WorkerFunction has,
+	// so that both reckon a workflow's due time alike.
+	Workflow workflow.Config
+}
+
+// loadConfig reads the configuration through getenv. The error lists every
+// missing or bad variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	env := lambdaenv.New(getenv)
+	c := config{
+		AWS:                env.AWS(),
+		ConnectionsTable:   env.Required("CONNECTIONS_TABLE"),
+		NotificationsTable: env.Required("NOTIFICATIONS_TABLE"),
+		WorkflowsTable:     env.Required("WORKFLOWS_TABLE"),
+		ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT"),
+		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
+		Workflow:           workflow.DefaultConfig(),
+	}
+	wf := &c.Workflow
+	wf.QueueURL = env.URL("WORKFLOW_QUEUE_URL")
+	wf.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", wf.PollInterval)
+	if wf.Deadline = env.Duration("WORKFLOW_DEADLINE", wf.Deadline); wf.Deadline == 0 {
+		env.Problem("WORKFLOW_DEADLINE must be more than 0")
+	}
+	return c, env.Err()
+}

@@ -1,0 +1,47 @@
+// Command sweeper is the SweeperFunction: run on a schedule, it finds the
+// workflows that are overdue (workflow.Sweeper, through the workflows
+// table's "due" index) and resumes or fails each one, telling its owner
+// through the notifier. It never calls Oracle.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/workflow"
+)
+
+func main() {
+	log := lambdaenv.Logger(os.Getenv)
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
+		os.Exit(1)
+	}
+	db := dynamodb.NewFromConfig(cfg.AWS)
+	n := notifier.New(connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now),
+		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
+		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
+		notifier.Options{Logger: log, Retention: cfg.Retention})
+	notify := func(ctx context.Context, userID string, note notification.Notification) error {
+		_, err := n.Notify(ctx, userID, note)
+		return err
+	}
+	s, err := workflow.NewSweeper(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now), sqs.NewFromConfig(cfg.AWS),
+		notify, cfg.Workflow, workflow.SweepOptions{Logger: log})
+	if err != nil {
+		log.Error("bad configuration", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(s.Handle)
+}
