@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,13 +40,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Window: env.Duration("MESSAGE_RATE_WINDOW", route.DefaultRateLimit.Window),
 		},
 	}
-	if v := env.Optional("MESSAGE_RATE_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			env.Problem("MESSAGE_RATE_LIMIT %q is not a positive whole number", v)
-		}
-		c.RateLimit.Units = n
-	}
+	c.RateLimit.Units = env.Int("MESSAGE_RATE_LIMIT", route.DefaultRateLimit.Units, 1)
 	if c.RateLimit.Window < time.Millisecond {
 		env.Problem("MESSAGE_RATE_WINDOW must be at least 1ms")
 	}

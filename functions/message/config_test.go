@@ -29,9 +29,9 @@ func TestLoadConfig(t *testing.T) {
 		)},
 		{Name: "rate limit", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "30", "MESSAGE_RATE_WINDOW": "1m"})},
 		{Name: "bad rate limit", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "0", "MESSAGE_RATE_WINDOW": "0s"}),
-			Problems: []string{`MESSAGE_RATE_LIMIT "0" is not a positive whole number`, "MESSAGE_RATE_WINDOW must be at least 1ms"}},
+			Problems: []string{`MESSAGE_RATE_LIMIT "0" is not a whole number of at least 1`, "MESSAGE_RATE_WINDOW must be at least 1ms"}},
 		{Name: "rate limit not a number", Env: envtest.With(deployed, map[string]string{"MESSAGE_RATE_LIMIT": "many"}),
-			Problems: []string{`MESSAGE_RATE_LIMIT "many" is not a positive whole number`}},
+			Problems: []string{`MESSAGE_RATE_LIMIT "many" is not a whole number of at least 1`}},
 		{Name: "bad management endpoint", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123.execute-api.eu-west-1.amazonaws.com/prod"}),
 			Problems: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
 	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +8,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -29,8 +29,11 @@ type config struct {
 	// (WORKFLOW_DEADLINE, more than 0), DataAccessSet
 	// (ORACLE_DATA_ACCESS_SET), AutoPostCriteriaID
 	// (ORACLE_AUTOPOST_CRITERIA_ID), MaxReceives (WORKFLOW_MAX_RECEIVES,
-	// the workflow queue's maxReceiveCount, at least 1) and
-	// CheckpointReserve (WORKFLOW_CHECKPOINT_RESERVE) from the environment.
+	// the workflow queue's maxReceiveCount, at least 1),
+	// CheckpointReserve (WORKFLOW_CHECKPOINT_RESERVE) and the retries of
+	// what Oracle did not accept: MaxAttempts (ORACLE_RETRY_ATTEMPTS, per
+	// step, at least 1), RetryBase (ORACLE_RETRY_BASE) and RetryMax
+	// (ORACLE_RETRY_MAX) from the environment.
 	Workflow workflow.Config
 
 	// The Oracle endpoint and integration user. The endpoint, Oracle's
@@ -42,6 +45,15 @@ type config struct {
 	// ORACLE_USERNAME and ORACLE_PASSWORD, both required.
 	OracleSecretARN string
 	Oracle          oracle.Config
+
+	// Gate is the breaker and the job slots shared by the workers, kept in
+	// the workflows table under the host of ORACLE_BASE_URL:
+	// ORACLE_BREAKER_THRESHOLD refusals within ORACLE_BREAKER_WINDOW open
+	// it, a probe goes every ORACLE_BREAKER_PROBE_INTERVAL, parked
+	// workflows resume ORACLE_RESUME_SPACING apart, and at most
+	// ORACLE_MAX_RUNNING_JOBS jobs run at once (0: no bound). Defaults:
+	// oraclegate's.
+	Gate oraclegate.Config
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -67,14 +79,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	wf.DataAccessSet = env.Optional("ORACLE_DATA_ACCESS_SET")
 	wf.AutoPostCriteriaID = env.Optional("ORACLE_AUTOPOST_CRITERIA_ID")
-	if v := env.Optional("WORKFLOW_MAX_RECEIVES"); v != "" {
-		if n, err := strconv.Atoi(v); err != nil || n < 1 {
-			env.Problem("WORKFLOW_MAX_RECEIVES %q is not a whole number of at least 1", v)
-		} else {
-			wf.MaxReceives = n
-		}
-	}
+	wf.MaxReceives = env.Int("WORKFLOW_MAX_RECEIVES", wf.MaxReceives, 1)
 	wf.CheckpointReserve = env.Duration("WORKFLOW_CHECKPOINT_RESERVE", wf.CheckpointReserve)
+	wf.MaxAttempts = env.Int("ORACLE_RETRY_ATTEMPTS", wf.MaxAttempts, 1)
+	wf.RetryBase = env.Duration("ORACLE_RETRY_BASE", wf.RetryBase)
+	wf.RetryMax = env.Duration("ORACLE_RETRY_MAX", wf.RetryMax)
+	if wf.RetryBase <= 0 || wf.RetryMax < wf.RetryBase {
+		env.Problem("ORACLE_RETRY_BASE must be more than 0 and ORACLE_RETRY_MAX at least ORACLE_RETRY_BASE")
+	}
+	c.Gate.Threshold = env.Int("ORACLE_BREAKER_THRESHOLD", oraclegate.DefaultThreshold, 1)
+	c.Gate.Window = env.Duration("ORACLE_BREAKER_WINDOW", oraclegate.DefaultWindow)
+	c.Gate.ProbeInterval = env.Duration("ORACLE_BREAKER_PROBE_INTERVAL", oraclegate.DefaultProbeInterval)
+	c.Gate.ResumeSpacing = env.Duration("ORACLE_RESUME_SPACING", oraclegate.DefaultResumeSpacing)
+	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)
 	c.Oracle.BaseURL = env.URL("ORACLE_BASE_URL")
 	switch v := env.Optional("ORACLE_ALLOW_HTTP"); v {
 	case "", "false":

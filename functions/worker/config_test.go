@@ -5,28 +5,41 @@ import (
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/testing/envtest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
 // deployed is the environment template.yaml and Lambda give the function.
 var deployed = envtest.With(envtest.AWS, map[string]string{
-	"CONNECTIONS_TABLE":           "fbdi-connections",
-	"NOTIFICATIONS_TABLE":         "fbdi-notifications",
-	"WORKFLOWS_TABLE":             "fbdi-workflows",
-	"MANAGEMENT_ENDPOINT":         "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-	"WORKFLOW_QUEUE_URL":          "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-workflow",
-	"WORKFLOW_DLQ_URL":            "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-workflow-dlq",
-	"ORACLE_SECRET_ARN":           "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oracle-AbCdEf",
-	"ORACLE_BASE_URL":             "https://abcd.fa.ocs.oraclecloud.com",
-	"ORACLE_DATA_ACCESS_SET":      "",
-	"ORACLE_AUTOPOST_CRITERIA_ID": "",
-	"ORACLE_POLL_INTERVAL":        "10s",
-	"WORKFLOW_DEADLINE":           "2h",
-	"WORKFLOW_MAX_RECEIVES":       "5",
-	"WORKFLOW_CHECKPOINT_RESERVE": "10s",
-	"HISTORY_RETENTION":           "720h",
+	"CONNECTIONS_TABLE":             "fbdi-connections",
+	"NOTIFICATIONS_TABLE":           "fbdi-notifications",
+	"WORKFLOWS_TABLE":               "fbdi-workflows",
+	"MANAGEMENT_ENDPOINT":           "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+	"WORKFLOW_QUEUE_URL":            "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-workflow",
+	"WORKFLOW_DLQ_URL":              "https://sqs.eu-west-1.amazonaws.com/123456789012/fbdi-workflow-dlq",
+	"ORACLE_SECRET_ARN":             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oracle-AbCdEf",
+	"ORACLE_BASE_URL":               "https://abcd.fa.ocs.oraclecloud.com",
+	"ORACLE_DATA_ACCESS_SET":        "",
+	"ORACLE_AUTOPOST_CRITERIA_ID":   "",
+	"ORACLE_POLL_INTERVAL":          "10s",
+	"WORKFLOW_DEADLINE":             "2h",
+	"WORKFLOW_MAX_RECEIVES":         "5",
+	"WORKFLOW_CHECKPOINT_RESERVE":   "10s",
+	"HISTORY_RETENTION":             "720h",
+	"ORACLE_RETRY_ATTEMPTS":         "10",
+	"ORACLE_RETRY_BASE":             "5s",
+	"ORACLE_RETRY_MAX":              "60s",
+	"ORACLE_BREAKER_THRESHOLD":      "5",
+	"ORACLE_BREAKER_WINDOW":         "30s",
+	"ORACLE_BREAKER_PROBE_INTERVAL": "30s",
+	"ORACLE_RESUME_SPACING":         "1s",
+	"ORACLE_MAX_RUNNING_JOBS":       "5",
 })
+
+// templateGate is the breaker and job slots template.yaml configures.
+var templateGate = oraclegate.Config{Threshold: 5, Window: 30 * time.Second, ProbeInterval: 30 * time.Second,
+	ResumeSpacing: time.Second, MaxRunningJobs: 5}
 
 // local is the environment of tests and local runs: the Oracle user
 // without a secret.
@@ -41,18 +54,27 @@ type loaded struct {
 	poll     time.Duration // the workflow's poll interval
 	receives int           // the workflow's MaxReceives; 0 means workflow.DefaultMaxReceives
 	reserve  time.Duration // the workflow's CheckpointReserve; 0 means workflow.DefaultCheckpointReserve
+	attempts int           // the workflow's MaxAttempts; 0 means workflow.DefaultMaxAttempts
+	base     time.Duration // the workflow's RetryBase; 0 means workflow.DefaultRetryBase
+	gate     oraclegate.Config
 }
 
 func TestLoadConfig(t *testing.T) {
 	envtest.Run(t, loadConfig, []envtest.Case[loaded]{
 		{Name: "deployed: Oracle user in the secret", Env: deployed,
-			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second}},
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second,
+				gate: templateGate}},
 		{Name: "local: Oracle user in the environment", Env: local,
-			Want: loaded{oracle: oracle.Config{BaseURL: "http://127.0.0.1:3001/oracle", Username: "fbdi.integration", Password: "sim-password"}}},
+			Want: loaded{oracle: oracle.Config{BaseURL: "http://127.0.0.1:3001/oracle", Username: "fbdi.integration", Password: "sim-password"},
+				gate: templateGate}},
 		{Name: "defaults", Env: envtest.With(deployed, map[string]string{"ORACLE_POLL_INTERVAL": "", "WORKFLOW_DEADLINE": "",
 			"HISTORY_RETENTION": "", "WORKFLOW_DLQ_URL": "", "WORKFLOW_MAX_RECEIVES": "",
-			"WORKFLOW_CHECKPOINT_RESERVE": ""}),
-			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: workflow.DefaultPollInterval}},
+			"WORKFLOW_CHECKPOINT_RESERVE": "", "ORACLE_RETRY_ATTEMPTS": "", "ORACLE_RETRY_BASE": "", "ORACLE_RETRY_MAX": "",
+			"ORACLE_BREAKER_THRESHOLD": "", "ORACLE_BREAKER_WINDOW": "", "ORACLE_BREAKER_PROBE_INTERVAL": "",
+			"ORACLE_RESUME_SPACING": "", "ORACLE_MAX_RUNNING_JOBS": ""}),
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: workflow.DefaultPollInterval,
+				gate: oraclegate.Config{Threshold: oraclegate.DefaultThreshold, Window: oraclegate.DefaultWindow,
+					ProbeInterval: oraclegate.DefaultProbeInterval, ResumeSpacing: oraclegate.DefaultResumeSpacing}}},
 		{Name: "secret without ORACLE_BASE_URL: the secret holds no endpoint",
 			Env: envtest.With(deployed, map[string]string{"ORACLE_BASE_URL": ""}), Problems: []string{"ORACLE_BASE_URL is not set"}},
 		{Name: "plain http Oracle refused", Env: envtest.With(deployed, map[string]string{"ORACLE_BASE_URL": "http://abcd.fa.ocs.oraclecloud.com"}),
@@ -67,6 +89,21 @@ func TestLoadConfig(t *testing.T) {
 			"WORKFLOW_MAX_RECEIVES": "3", "WORKFLOW_CHECKPOINT_RESERVE": "20s"}),
 			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second,
 				receives: 3, reserve: 20 * time.Second}},
+		{Name: "local retries: 3 attempts from 2s", Env: envtest.With(deployed, map[string]string{
+			"ORACLE_RETRY_ATTEMPTS": "3", "ORACLE_RETRY_BASE": "2s"}),
+			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: 10 * time.Second,
+				attempts: 3, base: 2 * time.Second}},
+		{Name: "bad retries", Env: envtest.With(deployed, map[string]string{
+			"ORACLE_RETRY_ATTEMPTS": "0", "ORACLE_RETRY_BASE": "90s"}), Problems: []string{
+			`ORACLE_RETRY_ATTEMPTS "0" is not a whole number of at least 1`,
+			"ORACLE_RETRY_BASE must be more than 0 and ORACLE_RETRY_MAX at least ORACLE_RETRY_BASE",
+		}},
+		{Name: "bad breaker", Env: envtest.With(deployed, map[string]string{
+			"ORACLE_BREAKER_THRESHOLD": "0", "ORACLE_MAX_RUNNING_JOBS": "-1", "ORACLE_BREAKER_WINDOW": "soon"}), Problems: []string{
+			`ORACLE_BREAKER_THRESHOLD "0" is not a whole number of at least 1`,
+			`ORACLE_BREAKER_WINDOW "soon" is not a duration such as 500ms or 10s`,
+			`ORACLE_MAX_RUNNING_JOBS "-1" is not a whole number of at least 0`,
+		}},
 		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
@@ -111,6 +148,22 @@ func TestLoadConfig(t *testing.T) {
 		if wf.MaxReceives != want.receives || wf.CheckpointReserve != want.reserve {
 			t.Errorf("MaxReceives %d, CheckpointReserve %v; want %d, %v", wf.MaxReceives, wf.CheckpointReserve,
 				want.receives, want.reserve)
+		}
+		if want.gate == (oraclegate.Config{}) {
+			want.gate = templateGate
+		}
+		if cfg.Gate != want.gate {
+			t.Errorf("Gate %+v, want %+v", cfg.Gate, want.gate)
+		}
+		if want.attempts == 0 {
+			want.attempts = workflow.DefaultMaxAttempts
+		}
+		if want.base == 0 {
+			want.base = workflow.DefaultRetryBase
+		}
+		if wf.MaxAttempts != want.attempts || wf.RetryBase != want.base || wf.RetryMax != workflow.DefaultRetryMax {
+			t.Errorf("MaxAttempts %d, RetryBase %v, RetryMax %v; want %d, %v, %v", wf.MaxAttempts, wf.RetryBase,
+				wf.RetryMax, want.attempts, want.base, workflow.DefaultRetryMax)
 		}
 		if err := wf.Validate(); err != nil {
 			t.Errorf("a valid environment gives a workflow config the engine refuses: %v", err)

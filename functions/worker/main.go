@@ -21,6 +21,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/secret"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
@@ -51,8 +52,9 @@ func main() {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
+	gate := oraclegate.New(oraclegate.NewDynamoStore(db, cfg.WorkflowsTable), cfg.Oracle.Host(), cfg.Gate, nil, log)
 	engine, err := workflow.NewEngine(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now),
-		oracle.New(cfg.Oracle, nil), q, notify, cfg.Workflow, workflow.Options{Logger: log})
+		oracle.New(cfg.Oracle, nil), q, notify, cfg.Workflow, workflow.Options{Logger: log, Gate: gate})
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
+	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
 // DevJWTSecret is the development default of JWT_SECRET. It exists only in
@@ -35,6 +37,21 @@ type config struct {
 	Deadline       time.Duration // WORKFLOW_DEADLINE; default 2h
 	SimJobTime     time.Duration // ORACLE_SIM_JOB_TIME: how long a simulated job runs; default 1s
 	SweepInterval  time.Duration // SWEEP_INTERVAL: how often SweeperFunction runs; default 5s locally, 0 never
+	// MaxConcurrency (LOCAL_MAX_CONCURRENCY) caps the concurrent invocations
+	// of every queue mapping below the template's MaximumConcurrency; 0: no cap.
+	MaxConcurrency int
+
+	// Retries of what Oracle did not accept: ORACLE_RETRY_BASE (the first
+	// retry comes within it; default 2s locally), ORACLE_RETRY_MAX (default
+	// 60s) and ORACLE_RETRY_ATTEMPTS per step (default 10).
+	RetryBase     time.Duration
+	RetryMax      time.Duration
+	RetryAttempts int
+	// Gate: the Oracle breaker and job slots, as the worker's
+	// (ORACLE_BREAKER_THRESHOLD, ORACLE_BREAKER_WINDOW,
+	// ORACLE_BREAKER_PROBE_INTERVAL, ORACLE_RESUME_SPACING,
+	// ORACLE_MAX_RUNNING_JOBS); the probe interval defaults to 5s locally.
+	Gate oraclegate.Config
 
 	// NotifyRetryDelays (NOTIFY_RETRY_DELAYS, as the NotifyFunction reads
 	// it): the waits before each redelivery of a failed post.
@@ -91,6 +108,15 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	env := lambdaenv.New(getenv)
 	c.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", time.Second)
 	c.Deadline = env.Duration("WORKFLOW_DEADLINE", 2*time.Hour)
+	c.RetryBase = env.Duration("ORACLE_RETRY_BASE", 2*time.Second)
+	c.RetryMax = env.Duration("ORACLE_RETRY_MAX", workflow.DefaultRetryMax)
+	c.Gate.Window = env.Duration("ORACLE_BREAKER_WINDOW", oraclegate.DefaultWindow)
+	c.Gate.ProbeInterval = env.Duration("ORACLE_BREAKER_PROBE_INTERVAL", 5*time.Second)
+	c.Gate.ResumeSpacing = env.Duration("ORACLE_RESUME_SPACING", oraclegate.DefaultResumeSpacing)
+	c.Gate.Threshold = env.Int("ORACLE_BREAKER_THRESHOLD", 0, 0)
+	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)
+	c.RetryAttempts = env.Int("ORACLE_RETRY_ATTEMPTS", workflow.DefaultMaxAttempts, 1)
+	c.MaxConcurrency = env.Int("LOCAL_MAX_CONCURRENCY", 0, 0)
 	c.SimJobTime = env.Duration("ORACLE_SIM_JOB_TIME", time.Second)
 	c.SweepInterval = env.Duration("SWEEP_INTERVAL", 5*time.Second)
 	c.IdleTimeout = env.Duration("IDLE_TIMEOUT", 10*time.Minute)

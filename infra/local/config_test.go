@@ -30,6 +30,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "token types", env: map[string]string{"ACCEPTED_TOKEN_TYPES": "access, sliding"},
 			check: func(c config) bool { return strings.Join(c.TokenTypes, "|") == "access|sliding" }},
 		{name: "token types default", env: nil, check: func(c config) bool { return c.TokenTypes == nil }}, // auth's default
+		{name: "concurrency cap", env: map[string]string{"LOCAL_MAX_CONCURRENCY": "1"}, check: func(c config) bool { return c.MaxConcurrency == 1 }},
+		{name: "no concurrency cap", env: nil, check: func(c config) bool { return c.MaxConcurrency == 0 }},
+		{name: "bad concurrency cap", env: map[string]string{"LOCAL_MAX_CONCURRENCY": "-1"}, wantErr: "LOCAL_MAX_CONCURRENCY"},
+		{name: "bad breaker threshold", env: map[string]string{"ORACLE_BREAKER_THRESHOLD": "x"}, wantErr: "ORACLE_BREAKER_THRESHOLD"},
 		{name: "bad port", env: map[string]string{"LOCAL_PORT": "http"}, wantErr: "LOCAL_PORT"},
 		{name: "bad duration", env: map[string]string{"IDLE_TIMEOUT": "ten minutes"}, wantErr: "IDLE_TIMEOUT"},
 		{name: "negative duration", env: map[string]string{"MAX_CONNECTION_DURATION": "-1h"}, wantErr: "MAX_CONNECTION_DURATION"},

@@ -24,6 +24,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
@@ -81,13 +82,15 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	wcfg.QueueURL = s.queues.URL("workflow")
 	wcfg.PollInterval = cfg.PollInterval
 	wcfg.Deadline = cfg.Deadline
+	wcfg.RetryBase, wcfg.RetryMax, wcfg.MaxAttempts = cfg.RetryBase, cfg.RetryMax, cfg.RetryAttempts
 	wcfg.DataAccessSet = cfg.DataAccessSet
 	wcfg.AutoPostCriteriaID = cfg.AutoPostCriteriaID
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
-	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log})
+	gate := oraclegate.New(stores.gate, oracle.Config{BaseURL: s.oracleURL}.Host(), cfg.Gate, nil, log)
+	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log, Gate: gate})
 	if err != nil {
 		return functions{}, err
 	}

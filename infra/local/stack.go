@@ -146,8 +146,12 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 		if !ok {
 			return fail(fmt.Errorf("template maps %s to %s, which the local stack does not run", m.Queue, m.Function))
 		}
+		concurrency := m.MaximumConcurrency
+		if cfg.MaxConcurrency > 0 && (concurrency == 0 || concurrency > cfg.MaxConcurrency) {
+			concurrency = cfg.MaxConcurrency
+		}
 		s.consumers[queueNames[m.Queue]] = consumer{handler: h,
-			opts: queue.SourceOptions{BatchSize: m.BatchSize, Concurrency: m.MaximumConcurrency, Logger: log}}
+			opts: queue.SourceOptions{BatchSize: m.BatchSize, Concurrency: concurrency, Logger: log}}
 	}
 
 	mux := http.NewServeMux()

@@ -13,6 +13,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -29,6 +30,7 @@ type stores struct {
 	connections connection.Store
 	history     history.Store
 	workflows   workflow.Store
+	gate        oraclegate.Store // the Oracle breaker and job slots, beside the workflows
 }
 
 // newStores returns the embedded stores when db is nil, else DynamoDB stores
@@ -41,6 +43,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 			connections: connection.NewMemoryStore(time.Now),
 			history:     history.NewMemoryStore(time.Now),
 			workflows:   workflow.NewMemoryStore(time.Now),
+			gate:        oraclegate.NewMemoryStore(),
 		}, nil
 	}
 	for logicalID, suffix := range localTables {
@@ -56,6 +59,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 		connections: connection.NewDynamoStore(db, cfg.ResourcePrefix+localTables["ConnectionsTable"], time.Now),
 		history:     history.NewDynamoStore(db, cfg.ResourcePrefix+localTables["NotificationsTable"], time.Now),
 		workflows:   workflow.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"], time.Now),
+		gate:        oraclegate.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"]),
 	}, nil
 }
 

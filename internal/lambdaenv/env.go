@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,6 +84,22 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// Int returns the whole number in the variable name, or def when the
+// variable is unset or empty. A value that does not parse, or is below
+// least, is a problem (and gives def).
+func (e *Env) Int(name string, def, least int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		e.Problem("%s %q is not a whole number of at least %d", name, v, least)
+		return def
+	}
+	return n
 }
 
 // AWS returns the AWS configuration of a function: the region from

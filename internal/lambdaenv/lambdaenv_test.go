@@ -118,6 +118,38 @@ func TestEnvDuration(t *testing.T) {
 	}
 }
 
+func TestEnvInt(t *testing.T) {
+	const def, least = 7, 1
+	tests := []struct {
+		name    string
+		value   string // of N; "" means unset
+		want    int    // also when wantErr: a bad value gives the default
+		wantErr bool
+	}{
+		{name: "unset gives the default", want: def},
+		{name: "set", value: "12", want: 12},
+		{name: "the least is a value", value: "1", want: 1},
+		{name: "below the least", value: "0", want: def, wantErr: true},
+		{name: "not a number", value: "many", want: def, wantErr: true},
+		{name: "a fraction", value: "1.5", want: def, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := lambdaenv.New(env(map[string]string{"N": tt.value}))
+			got, err := e.Int("N", def, least), e.Err()
+			if tt.wantErr {
+				if err == nil || !strings.HasPrefix(err.Error(), "N ") || got != tt.want {
+					t.Fatalf("Int() = %v, %v; want %v and a problem naming N", got, err, tt.want)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Int() = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestEnvStrings(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -98,6 +98,17 @@ func (c Config) CheckBaseURL() error {
 	return nil
 }
 
+// Host returns the host (and port, if any) of BaseURL in lower case: the
+// name of the Oracle instance, e.g. for a breaker shared by its callers;
+// "" if BaseURL does not parse.
+func (c Config) Host() string {
+	u, err := url.Parse(strings.TrimSpace(c.BaseURL))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
 // loopback reports whether host names this machine.
 func loopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

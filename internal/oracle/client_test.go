@@ -528,3 +528,20 @@ func TestErrorBodySnippetIsBounded(t *testing.T) {
 		t.Errorf("StatusCode %d", e.StatusCode)
 	}
 }
+
+func TestConfigHost(t *testing.T) {
+	tests := []struct {
+		name, baseURL, want string
+	}{
+		{name: "https", baseURL: "https://ABCD.fa.ocs.oraclecloud.com/", want: "abcd.fa.ocs.oraclecloud.com"},
+		{name: "with port and path", baseURL: " http://127.0.0.1:3001/oracle", want: "127.0.0.1:3001"},
+		{name: "not a URL", baseURL: "::", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (oracle.Config{BaseURL: tt.baseURL}).Host(); got != tt.want {
+				t.Errorf("Host() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -75,11 +75,17 @@ type Config struct {
 	Lease        time.Duration // lease of an Oracle call's intent when the context has no deadline; default 15m
 	Retention    time.Duration // how long a workflow item is kept after its last change (TTL); default 30 days
 
-	// MaxAttempts is how many deliveries of one message may find Oracle
-	// unavailable (HTTP 5xx, 408, 429, connection refused) for an upload or
-	// a submission before the workflow fails; each failure before that is
-	// retried by SQS. Keep it below the queue's maxReceiveCount. Default 5.
+	// MaxAttempts is how many calls of one step Oracle may decline (HTTP
+	// 5xx, 408, 429, connection refused for an upload or a submission; any
+	// transient failure of a status or log read) before the workflow fails
+	// saying Oracle was unavailable. Each one before that is retried after
+	// a delay with exponential backoff and full jitter: a random wait up to
+	// RetryBase doubled at each attempt, at most RetryMax (and SQS's
+	// MaxDelay), through a delayed continuation message. The step's
+	// Deadline bounds the retries too. Defaults 10, 5s and 60s.
 	MaxAttempts int
+	RetryBase   time.Duration
+	RetryMax    time.Duration
 
 	// MaxReceives is the workflow queue's maxReceiveCount: on that delivery
 	// of a message, a panic or an error that SQS would retry fails the
@@ -118,6 +124,8 @@ func DefaultConfig() Config {
 		Lease:        DefaultLease,
 		Retention:    DefaultRetention,
 		MaxAttempts:  DefaultMaxAttempts,
+		RetryBase:    DefaultRetryBase,
+		RetryMax:     DefaultRetryMax,
 
 		MaxReceives:       DefaultMaxReceives,
 		OracleTimeout:     oracle.DefaultTimeout,
@@ -148,6 +156,9 @@ func (c Config) Validate() error {
 	if c.PollInterval < 0 || c.Deadline <= 0 || c.Lease <= 0 || c.Retention <= 0 || c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("PollInterval must be >= 0; Deadline, Lease, Retention and MaxAttempts > 0"))
 	}
+	if c.RetryBase <= 0 || c.RetryMax < c.RetryBase {
+		errs = append(errs, errors.New("RetryBase must be > 0 and RetryMax >= RetryBase"))
+	}
 	if c.MaxReceives < 0 || c.OracleTimeout < 0 || c.CheckpointReserve < 0 || c.SweepGrace <= 0 {
 		errs = append(errs, errors.New("MaxReceives, OracleTimeout and CheckpointReserve must be >= 0; SweepGrace > 0"))
 	}
@@ -159,8 +170,12 @@ func (c Config) Validate() error {
 
 // delaySeconds is the SQS DelaySeconds of a poll message: PollInterval
 // rounded up to a second, at most MaxDelay.
-func (c Config) delaySeconds() int32 {
-	d := min(c.PollInterval, MaxDelay)
+func (c Config) delaySeconds() int32 { return delaySeconds(c.PollInterval) }
+
+// delaySeconds is the SQS DelaySeconds of a message delivered after d:
+// rounded up to a second, between 0 and MaxDelay.
+func delaySeconds(d time.Duration) int32 {
+	d = max(min(d, MaxDelay), 0)
 	return int32(math.Ceil(d.Seconds()))
 }
 

@@ -53,6 +53,7 @@ type item struct {
 	PollSeq       int64             `dynamodbav:"pollSeq"`
 	Deadline      string            `dynamodbav:"deadline,omitempty"`
 	Pending       *pendingItem      `dynamodbav:"pending,omitempty"`
+	ParkedAt      string            `dynamodbav:"parkedAt,omitempty"`
 	DocumentID    string            `dynamodbav:"documentId,omitempty"`
 	RequestIDs    map[string]string `dynamodbav:"requestIds,omitempty"` // step number -> ESS request ID (also in steps)
 	Plan          *planItem         `dynamodbav:"plan,omitempty"`
@@ -99,6 +100,10 @@ type stepItem struct {
 	DocumentID string `dynamodbav:"documentId,omitempty"`
 	StartedAt  string `dynamodbav:"startedAt,omitempty"`
 	EndedAt    string `dynamodbav:"endedAt,omitempty"`
+	Attempts   int    `dynamodbav:"attempts,omitempty"`
+	LastError  string `dynamodbav:"lastError,omitempty"`
+	RefusedAt  string `dynamodbav:"refusedAt,omitempty"`
+	NextTryAt  string `dynamodbav:"nextTryAt,omitempty"`
 }
 
 type rejectionItem struct {
@@ -126,7 +131,7 @@ func parseTime(s string) (time.Time, error) {
 func toItem(s *State) item {
 	it := item{TransactionID: s.TransactionID, UserID: s.UserID, Kind: string(s.Kind), Fingerprint: s.Fingerprint,
 		Version: s.Version, Status: string(s.Status), Step: s.Step, StepName: stepName(s.Kind, s.Step),
-		PollSeq: s.PollSeq, Deadline: formatTime(s.Deadline), DocumentID: s.DocumentID, Error: s.Error,
+		PollSeq: s.PollSeq, Deadline: formatTime(s.Deadline), ParkedAt: formatTime(s.ParkedAt), DocumentID: s.DocumentID, Error: s.Error,
 		Invalid: s.Invalid, Notified: s.Notified, CreatedAt: formatTime(s.CreatedAt),
 		UpdatedAt: formatTime(s.UpdatedAt), EndedAt: formatTime(s.EndedAt)}
 	if !s.ExpiresAt.IsZero() {
@@ -149,7 +154,8 @@ func toItem(s *State) item {
 	for _, st := range s.Steps {
 		it.Steps = append(it.Steps, stepItem{Number: st.Number, Name: st.Name, Status: st.Status,
 			Message: st.Message, RequestID: st.RequestID, DocumentID: st.DocumentID,
-			StartedAt: formatTime(st.StartedAt), EndedAt: formatTime(st.EndedAt)})
+			StartedAt: formatTime(st.StartedAt), EndedAt: formatTime(st.EndedAt), Attempts: st.Attempts,
+			LastError: st.LastError, RefusedAt: formatTime(st.RefusedAt), NextTryAt: formatTime(st.NextTryAt)})
 		if st.RequestID != "" {
 			if it.RequestIDs == nil {
 				it.RequestIDs = make(map[string]string)
@@ -180,6 +186,7 @@ func (it item) state() (*State, error) {
 		return t
 	}
 	s.Deadline = pt("deadline", it.Deadline)
+	s.ParkedAt = pt("parkedAt", it.ParkedAt)
 	s.CreatedAt = pt("createdAt", it.CreatedAt)
 	s.UpdatedAt = pt("updatedAt", it.UpdatedAt)
 	s.EndedAt = pt("endedAt", it.EndedAt)
@@ -204,7 +211,8 @@ func (it item) state() (*State, error) {
 	for _, st := range it.Steps {
 		s.Steps = append(s.Steps, StepLog{Number: st.Number, Name: st.Name, Status: st.Status, Message: st.Message,
 			RequestID: st.RequestID, DocumentID: st.DocumentID, StartedAt: pt("steps.startedAt", st.StartedAt),
-			EndedAt: pt("steps.endedAt", st.EndedAt)})
+			EndedAt: pt("steps.endedAt", st.EndedAt), Attempts: st.Attempts, LastError: st.LastError,
+			RefusedAt: pt("steps.refusedAt", st.RefusedAt), NextTryAt: pt("steps.nextTryAt", st.NextTryAt)})
 	}
 	for _, r := range it.Rejections {
 		s.Rejections = append(s.Rejections, Rejection{At: pt("rejections.at", r.At), MessageID: r.MessageID,

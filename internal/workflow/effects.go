@@ -61,8 +61,12 @@ func (r *run) sideEffect(op string, call func(context.Context) (string, error), 
 	intent := *r.st.Pending
 	result, err := call(r.ctx)
 	if err != nil {
+		if c := classify(op, err); c != ambiguous {
+			r.observe(c != notAccepted)
+		}
 		return r.callFailed(intent, err)
 	}
+	r.observe(true)
 	r.log.Info("oracle accepted", "op", op, "step", step, "result", result)
 	if h := r.e.hooks.AfterOracle; h != nil {
 		if err := h(op, step); err != nil {
@@ -245,14 +249,14 @@ func (r *run) callFailed(intent Pending, err error) error {
 	}
 	switch classify(intent.Op, err) {
 	case notAccepted:
-		if r.d.ReceiveCount >= r.e.cfg.MaxAttempts {
-			return r.fail(fmt.Sprintf("Oracle did not accept the %s after %d attempts (%s); try again later",
-				what, r.d.ReceiveCount, failureText(status)), "")
+		rerr := r.retryLater(&intent, what, failureText(status))
+		if rerr == nil || errors.Is(rerr, errContinued) {
+			return rerr
 		}
 		if serr := r.clearIntent(intent); serr != nil {
 			r.log.Error("intent not cleared; a redelivery will report the call in doubt", "error", serr)
 		}
-		return fmt.Errorf("workflow: %s: %s not accepted, to be retried: %w", r.st.TransactionID, intent.Op, err)
+		return fmt.Errorf("workflow: %s: %s not accepted, retry not scheduled: %w", r.st.TransactionID, intent.Op, rerr)
 	case ambiguous:
 		// The caller's context may be over: record the failure regardless.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), detachedTimeout)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 )
 
 // Oracle is the part of *oracle.Client that the Engine uses.
@@ -23,6 +25,15 @@ type Oracle interface {
 	JobStatus(ctx context.Context, requestID string) (oracle.State, error)
 	ChildJobs(ctx context.Context, requestID string) ([]oracle.JobInfo, error)
 	JobLog(ctx context.Context, requestID string) (string, error)
+}
+
+// Gate is the part of *oraclegate.Gate that the Engine uses: the circuit
+// breaker and the job slots of the Oracle instance, shared by all workers.
+type Gate interface {
+	Admit(ctx context.Context, resumed bool) (oraclegate.Decision, error)
+	Record(ctx context.Context, probe, accepted bool) error
+	Acquire(ctx context.Context, owner string) (bool, error)
+	Release(ctx context.Context, owner string) error
 }
 
 // Sender is the part of *sqs.Client that sends messages: poll messages to
@@ -59,6 +70,12 @@ type Options struct {
 	// checkpoint write that DynamoDB failed, never to wait for Oracle.
 	// Default: smithy-go's time.SleepWithContext.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter returns a random number in [0, 1): the fraction of the backoff
+	// ceiling that a retry waits (full jitter). Default math/rand/v2's Float64.
+	Jitter func() float64
+	// Gate, when set, is asked before every Oracle call and told whether
+	// Oracle accepted it (see Engine.admit); nil calls Oracle regardless.
+	Gate  Gate
 	Hooks Hooks
 }
 
@@ -74,6 +91,8 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
+	jitter func() float64
+	gate   Gate
 	hooks  Hooks
 }
 
@@ -88,7 +107,7 @@ func NewEngine(store Store, oc Oracle, sender Sender, notify NotifyFunc, cfg Con
 		return nil, errors.New("workflow: NewEngine needs a store, an Oracle client, a sender and a notify function")
 	}
 	e := &Engine{store: store, oracle: oc, sender: sender, notify: notify, cfg: cfg,
-		log: opts.Logger, now: opts.Now, sleep: opts.Sleep, hooks: opts.Hooks}
+		log: opts.Logger, now: opts.Now, sleep: opts.Sleep, jitter: opts.Jitter, gate: opts.Gate, hooks: opts.Hooks}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -97,6 +116,9 @@ func NewEngine(store Store, oc Oracle, sender Sender, notify NotifyFunc, cfg Con
 	}
 	if e.sleep == nil {
 		e.sleep = smithytime.SleepWithContext
+	}
+	if e.jitter == nil {
+		e.jitter = rand.Float64
 	}
 	return e, nil
 }
@@ -115,15 +137,17 @@ const maxReloads = 5
 // workflow as far as it can without waiting. It returns:
 //
 //   - nil when the message is done with: the workflow advanced, is waiting
-//     for Oracle, ended (successfully or not: the user was told), or the
-//     message was a duplicate or a stale poll;
+//     for Oracle, was handed on to a delayed continuation (a retry of what
+//     Oracle did not accept, a breaker that is open, no job slot), ended
+//     (successfully or not: the user was told), or the message was a
+//     duplicate or a stale poll;
 //   - an error wrapping ErrInvalid (an *InvalidError) when the message can
 //     never be processed: it was recorded (a failed workflow, or a rejection
 //     on the existing one) and the user told when known; it must not be
 //     retried but kept in the dead-letter queue;
 //   - any other error when a retry may succeed (DynamoDB or SQS failed,
-//     Oracle is unavailable, another invocation holds the workflow
-//     (ErrBusy), or a hook simulated a crash).
+//     so that a continuation could not be sent, another invocation holds
+//     the workflow (ErrBusy), or a hook simulated a crash).
 func (e *Engine) Process(ctx context.Context, body []byte, d Delivery) error {
 	msg, err := ParseMessage(body)
 	if err != nil {
@@ -172,6 +196,9 @@ type run struct {
 	// budget is the time the invocation had left when this message's
 	// processing began; -1 when its context has no deadline.
 	budget time.Duration
+	// probe is set when the Gate granted the next Oracle call the probe of
+	// an open breaker.
+	probe bool
 }
 
 // once reads the workflow and acts on it once.
@@ -340,6 +367,7 @@ func (r *run) touch(now time.Time) {
 //   - running: SweepGrace after now (its message is being processed or
 //     will be delivered again), or the step's deadline if only the
 //     original message can continue the step (see needsRequest);
+//   - a step whose retry is scheduled: not before that retry plus SweepGrace;
 //
 // and never later than the step's deadline.
 func (e *Engine) dueAt(st *State, now time.Time) time.Time {
@@ -357,6 +385,9 @@ func (e *Engine) dueAt(st *State, now time.Time) time.Time {
 		due = due.Add(time.Duration(e.cfg.delaySeconds()) * time.Second)
 	case needsRequest(st):
 		due = st.Deadline
+	}
+	if l := st.step(st.Step); l != nil && l.NextTryAt.After(now) {
+		due = later(due, l.NextTryAt.Add(e.cfg.SweepGrace))
 	}
 	if !st.Deadline.IsZero() && st.Deadline.Before(due) {
 		due = st.Deadline
@@ -385,38 +416,55 @@ func needsRequest(st *State) bool {
 // message (see continueLater); Process reports the message done.
 var errContinued = errors.New("workflow: continued by a new message")
 
-// continueLater hands the running workflow on to a new invocation at once:
-// it sends the original message again when the step needs it, else the
-// next poll message with no delay (advancing PollSeq as wait does). It
-// returns errContinued, or the error of the send or the write.
-func (r *run) continueLater(why string) error {
+// continueLater hands the running workflow on to a new invocation at once
+// (see continueAfter).
+func (r *run) continueLater(why string) error { return r.continueAfter(0, why) }
+
+// continueAfter hands the workflow on to a new invocation delay from now
+// (whole seconds, at most MaxDelay): it sends the original message again
+// when the step needs it, else the next poll message (advancing PollSeq as
+// wait does). It returns errContinued, or the error of the send or the
+// write.
+func (r *run) continueAfter(delay time.Duration, why string) error {
 	if needsRequest(r.st) {
 		if r.req == nil || r.body == nil {
 			return fmt.Errorf("workflow: %s: step %d needs the original message to continue", r.st.TransactionID, r.st.Step)
 		}
-		if err := r.sendNow(string(r.body)); err != nil {
+		if err := r.sendDelayed(string(r.body), delay); err != nil {
 			return err
 		}
-		r.log.Info("workflow continued by its original message", "step", r.st.Step, "why", why)
+		r.log.Info("workflow continued by its original message", "step", r.st.Step, "why", why,
+			"delay", delay.String())
 		return errContinued
 	}
 	next := r.st.PollSeq + 1
-	if err := r.sendNow(encodePoll(r.st.TransactionID, next)); err != nil {
+	if err := r.sendDelayed(encodePoll(r.st.TransactionID, next), delay); err != nil {
 		return err
 	}
 	r.st.PollSeq = next
 	if err := r.save(); err != nil {
 		return err
 	}
-	r.log.Info("workflow continued by a poll message", "step", r.st.Step, "seq", next, "why", why)
+	r.log.Info("workflow continued by a poll message", "step", r.st.Step, "seq", next, "why", why,
+		"delay", delay.String())
 	return errContinued
 }
 
-// sendNow sends body to the workflow queue without delay.
-func (r *run) sendNow(body string) error {
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sendDelayed sends body to the workflow queue, delivered after delay
+// (rounded up to a second, at most MaxDelay).
+func (r *run) sendDelayed(body string, delay time.Duration) error {
 	_, err := r.e.sender.SendMessage(r.ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(r.e.cfg.QueueURL),
-		MessageBody: aws.String(body),
+		QueueUrl:     aws.String(r.e.cfg.QueueURL),
+		MessageBody:  aws.String(body),
+		DelaySeconds: delaySeconds(delay),
 	})
 	if err != nil {
 		return fmt.Errorf("workflow: %s: send continuation: %w", r.st.TransactionID, err)
@@ -438,6 +486,7 @@ func (r *run) completeStep(msg string) error {
 	l.Status, l.Message, l.EndedAt = notification.StatusCompleted, msg, now
 	if r.st.Step >= TotalSteps {
 		r.st.Status, r.st.EndedAt, r.st.Deadline = StatusSucceeded, now, time.Time{}
+		r.releaseSlot()
 		if err := r.save(); err != nil {
 			return err
 		}
@@ -462,6 +511,7 @@ func (r *run) fail(reason, detail string) error {
 	l.Status, l.Message, l.EndedAt = notification.StatusFailed, reason, now
 	r.st.Status, r.st.EndedAt, r.st.Deadline, r.st.Pending = StatusFailed, now, time.Time{}, nil
 	r.st.Error = clip(reason, maxReason)
+	r.releaseSlot()
 	if detail != "" {
 		r.st.Error += "\n\n" + clip(detail, maxDetail)
 	}
@@ -506,7 +556,13 @@ func (r *run) sendPoll(seq int64) error {
 // check runs when a poll finds the workflow waiting: it asks Oracle about
 // the current step's jobs and continues, waits again, or fails.
 func (r *run) check() error {
+	if ok, err := r.admit("reading of the job's status"); !ok {
+		return err
+	}
 	v := r.inspectStep()
+	if v.outcome != pending {
+		r.releaseSlot()
+	}
 	switch v.outcome {
 	case failed:
 		return r.fail(v.reason, v.log)
@@ -516,6 +572,9 @@ func (r *run) check() error {
 			return err
 		}
 		return r.advance()
+	}
+	if v.unavailable != "" {
+		return r.retryLater(nil, v.what, v.unavailable)
 	}
 	if !r.e.now().Before(r.st.Deadline) {
 		return r.fail(fmt.Sprintf("Oracle did not finish %s within %s (%s)", r.def().name,

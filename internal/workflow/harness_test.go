@@ -22,6 +22,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/testing/awstest"
 	"github.com/finance/fbdi-notify/internal/testing/clocktest"
 	"github.com/finance/fbdi-notify/internal/workflow"
@@ -90,6 +91,10 @@ type harness struct {
 	sweepEvery time.Duration
 	step       time.Duration // clock advance after each batch
 	sleeps     atomic.Int32  // calls of Options.Sleep
+	// jitter is what Options.Jitter returns, in millionths: the fraction of
+	// the backoff ceiling a retry waits. Default 1e6 (the ceiling) on the
+	// memory queue, which records delays; 0 on moto, which would wait them.
+	jitter atomic.Int64
 
 	// short, when set, makes the next invocation's deadline that long
 	// after the simulated clock's now (see shortDeadline); batch clears it.
@@ -102,7 +107,16 @@ type harness struct {
 
 func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *harness {
 	tb.Helper()
+	return newGatedHarness(tb, b, nil, configure...)
+}
+
+// newGatedHarness is newHarness whose Engine asks a Gate (the shared
+// breaker and job slots) configured by gcfg, in memory on the harness's
+// clock; nil gcfg means no Gate.
+func newGatedHarness(tb testing.TB, b backend, gcfg *oraclegate.Config, configure ...func(*workflow.Config)) *harness {
+	tb.Helper()
 	h := &harness{tb: tb, clock: clocktest.New(t0), inbox: newInbox(), step: 2 * time.Minute, sweepEvery: time.Minute}
+	h.jitter.Store(1e6)
 	h.sim = oraclesim.New(oraclesim.Options{Username: "integration", Password: "s3cret", Now: h.clock.Now,
 		MaxHang: 20 * time.Millisecond})
 	srv := httptest.NewServer(h.sim)
@@ -111,6 +125,9 @@ func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *
 	h.oracle = oc
 
 	h.store, h.q = b.new(tb, h.clock.Now)
+	if _, mem := h.q.(*memQueue); !mem {
+		h.jitter.Store(0) // SQS would really delay a retry: retry at once
+	}
 	queueURL, dlqURL := h.q.urls()
 	h.sent = &recordingSender{next: h.q.sender(), queueURL: queueURL}
 	h.cfg = workflow.DefaultConfig()
@@ -120,13 +137,19 @@ func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *
 	for _, c := range configure {
 		c(&h.cfg)
 	}
+	var gate workflow.Gate
+	if gcfg != nil {
+		gate = oraclegate.New(oraclegate.NewMemoryStore(), "oracle.test", *gcfg, h.clock.Now, nil)
+	}
 	var err error
 	h.engine, err = workflow.NewEngine(h.store, oc, h.sent, h.inbox.notify, h.cfg, workflow.Options{
-		Now: h.clock.Now,
+		Gate: gate,
+		Now:  h.clock.Now,
 		Sleep: func(context.Context, time.Duration) error {
 			h.sleeps.Add(1)
 			return nil
 		},
+		Jitter: func() float64 { return float64(h.jitter.Load()) / 1e6 },
 		Hooks: workflow.Hooks{
 			AfterOracle: func(op string, step int) error {
 				h.mu.Lock()
@@ -179,11 +202,55 @@ func (h *harness) finish(limit time.Duration) time.Duration {
 		if len(inFlight) == 0 {
 			return h.clock.Now().Sub(start)
 		}
+		if mq, ok := h.q.(*memQueue); ok && mq.now != nil {
+			if next, ok := mq.nextVisible(); ok && next.Before(h.clock.Now().Add(h.sweepEvery)) {
+				h.clock.Advance(next.Sub(h.clock.Now()))
+				continue
+			}
+		}
 		h.clock.Advance(h.sweepEvery)
 		h.sweep()
 	}
 	h.tb.Fatalf("workflows still in flight after %s of simulated time", limit)
 	return 0
+}
+
+// runFor runs the system as finish does for d of simulated time, whether
+// or not the workflows end.
+func (h *harness) runFor(d time.Duration) {
+	h.tb.Helper()
+	end := h.clock.Now().Add(d)
+	for h.clock.Now().Before(end) {
+		if _, ok := h.batch(); ok {
+			continue
+		}
+		step := min(h.sweepEvery, end.Sub(h.clock.Now()))
+		if mq, ok := h.q.(*memQueue); ok && mq.now != nil {
+			if next, ok := mq.nextVisible(); ok && next.Before(h.clock.Now().Add(step)) {
+				h.clock.Advance(max(next.Sub(h.clock.Now()), 0))
+				continue
+			}
+		}
+		h.clock.Advance(step)
+		h.sweep()
+	}
+}
+
+// timed makes the harness keep time like SQS, on the memory backend: a
+// message is received DelaySeconds after it was sent, a failed record
+// visibilityTimeout after its receipt, and finish moves the clock to the
+// next message due; each batch advances the clock by step. It returns false
+// on another backend.
+func (h *harness) timed(step time.Duration) bool {
+	mq, ok := h.q.(*memQueue)
+	if !ok {
+		return false
+	}
+	mq.mu.Lock()
+	mq.now = h.clock.Now
+	mq.mu.Unlock()
+	h.step = step
+	return true
 }
 
 // sweep runs the sweeper once, as a scheduled invocation would.
@@ -372,18 +439,22 @@ func (i *inbox) of(userID string) []notification.Notification {
 }
 
 // sequence summarises the user's notifications: "started", "1:processing",
-// "1:completed", ..., "completed" or "failed".
+// "1:completed", ..., "completed" or "failed"; "2:retry" is a progress
+// of step 2 saying that Oracle is unavailable and when the next try is.
 func (i *inbox) sequence(userID string) []string {
 	var out []string
 	for _, n := range i.of(userID) {
-		switch n.Type {
-		case notification.TypeUploadStarted:
+		retry := n.Type == notification.TypeUploadProgress && strings.HasPrefix(n.Message, "Oracle is unavailable")
+		switch {
+		case n.Type == notification.TypeUploadStarted:
 			out = append(out, "started")
-		case notification.TypeUploadProgress:
+		case retry:
+			out = append(out, strconv.Itoa(n.StepNumber)+":retry")
+		case n.Type == notification.TypeUploadProgress:
 			out = append(out, strconv.Itoa(n.StepNumber)+":"+n.Status)
-		case notification.TypeUploadCompleted:
+		case n.Type == notification.TypeUploadCompleted:
 			out = append(out, "completed")
-		case notification.TypeUploadFailed:
+		case n.Type == notification.TypeUploadFailed:
 			out = append(out, "failed")
 		default:
 			out = append(out, n.Type)
@@ -417,13 +488,21 @@ type memQueue struct {
 	nextID int
 	msgs   []*memMsg
 	dlq    []deadLetter
+	// now, when set (see harness.timed), makes the queue keep time like
+	// SQS: a message is delivered DelaySeconds after it was sent, and a
+	// failed record visibilityTimeout after it was received.
+	now func() time.Time
 }
 
+// visibilityTimeout is the workflow queue's, as template.yaml declares it.
+const visibilityTimeout = 720 * time.Second
+
 type memMsg struct {
-	id       string
-	body     string
-	receives int
-	inFlight bool
+	id        string
+	body      string
+	receives  int
+	inFlight  bool
+	visibleAt time.Time // with a clock: when it may be received
 }
 
 const (
@@ -445,7 +524,11 @@ func (q *memQueue) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ..
 	case memQueueURL:
 		q.nextID++
 		id := fmt.Sprintf("m-%d", q.nextID)
-		q.msgs = append(q.msgs, &memMsg{id: id, body: body})
+		m := &memMsg{id: id, body: body}
+		if q.now != nil {
+			m.visibleAt = q.now().Add(time.Duration(in.DelaySeconds) * time.Second)
+		}
+		q.msgs = append(q.msgs, m)
 		return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
 	case memDLQURL:
 		attr := func(k string) string { return aws.ToString(in.MessageAttributes[k].StringValue) }
@@ -466,7 +549,7 @@ func (q *memQueue) receive(testing.TB) []events.SQSMessage {
 	defer q.mu.Unlock()
 	var out []events.SQSMessage
 	for _, m := range q.msgs {
-		if m.inFlight || len(out) == 10 {
+		if m.inFlight || len(out) == 10 || q.now != nil && q.now().Before(m.visibleAt) {
 			continue
 		}
 		m.inFlight = true
@@ -489,10 +572,28 @@ func (q *memQueue) settle(_ testing.TB, _ []events.SQSMessage, failed map[string
 			kept = append(kept, m)
 		case failed[m.id]:
 			m.inFlight = false
+			if q.now != nil {
+				m.visibleAt = q.now().Add(visibilityTimeout)
+			}
 			kept = append(kept, m)
 		}
 	}
 	q.msgs = kept
+}
+
+// nextVisible returns when the next message that is not in flight may be
+// received, and false when there is none.
+func (q *memQueue) nextVisible() (time.Time, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, m := range q.msgs {
+		if !m.inFlight && (!found || m.visibleAt.Before(next)) {
+			next, found = m.visibleAt, true
+		}
+	}
+	return next, found
 }
 
 func (q *memQueue) deadLetters(testing.TB) []deadLetter {

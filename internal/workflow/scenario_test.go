@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,15 +211,16 @@ func TestOracleJobFails(t *testing.T) {
 
 func TestOracleUnavailableThenRecovers(t *testing.T) {
 	tests := []struct {
-		name  string
-		op    string
-		fault oraclesim.Fault
+		name      string
+		op        string
+		fault     oraclesim.Fault
+		retryStep int // the step that tells the user Oracle is unavailable; 0 when none does
 	}{
-		{name: "500 on upload", op: oraclesim.OpUpload, fault: oraclesim.HTTP500},
-		{name: "503 on submit", op: oraclesim.OpSubmit, fault: oraclesim.HTTP503},
-		{name: "429 on submit", op: oraclesim.OpSubmit, fault: oraclesim.HTTP429},
-		{name: "500 on job status", op: oraclesim.OpJobStatus, fault: oraclesim.HTTP500},
-		{name: "unreadable job status", op: oraclesim.OpJobStatus, fault: oraclesim.Malformed},
+		{name: "500 on upload", op: oraclesim.OpUpload, fault: oraclesim.HTTP500, retryStep: 2},
+		{name: "503 on submit", op: oraclesim.OpSubmit, fault: oraclesim.HTTP503, retryStep: 3},
+		{name: "429 on submit", op: oraclesim.OpSubmit, fault: oraclesim.HTTP429, retryStep: 3},
+		{name: "500 on job status", op: oraclesim.OpJobStatus, fault: oraclesim.HTTP500, retryStep: 3},
+		{name: "unreadable job status", op: oraclesim.OpJobStatus, fault: oraclesim.Malformed}, // polled again, no retry
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +229,7 @@ func TestOracleUnavailableThenRecovers(t *testing.T) {
 				h.sim.FailNext(tt.op, tt.fault, 1)
 				h.sendFile("budget_transfer.json")
 				h.drain()
-				assertSequence(t, h, "123", successSequence())
+				assertSequence(t, h, "123", withRetries(successSequence(), tt.retryStep, 1))
 				assertUploads(t, h, 1)
 				assertDefinitions(t, h, "InterfaceLoaderController", "BudgetImport")
 				assertNoDeadLetters(t, h)
@@ -248,12 +250,12 @@ func TestOracleUnavailableTooLong(t *testing.T) {
 		h.sim.FailNext(oraclesim.OpUpload, oraclesim.HTTP503, 10)
 		h.sendFile("budget_transfer.json")
 		h.drain()
-		assertSequence(t, h, "123", failedAt(2))
+		assertSequence(t, h, "123", withRetries(failedAt(2), 2, 2))
 		assertUploads(t, h, 0)
 		if got := h.sim.Calls(oraclesim.OpUpload); got != 3 {
 			t.Errorf("upload calls = %d, want MaxAttempts = 3", got)
 		}
-		contains(t, "error", lastFailure(t, h, "123").Error, "did not accept the upload to UCM after 3 attempts", "HTTP 503")
+		contains(t, "error", lastFailure(t, h, "123").Error, "Oracle was unavailable", "did not accept the upload to UCM after 3 attempts", "HTTP 503")
 	})
 }
 
@@ -559,4 +561,18 @@ func TestConflictingPayload(t *testing.T) {
 			t.Error("user 77 can read user 123's transaction")
 		}
 	})
+}
+
+// withRetries inserts n retry notices ("2:retry") of step after its
+// "step:processing" in seq; a step of 0 leaves seq as it is.
+func withRetries(seq []string, step, n int) []string {
+	if step == 0 {
+		return seq
+	}
+	i := slices.Index(seq, strconv.Itoa(step)+":processing")
+	out := slices.Clone(seq[:i+1])
+	for range n {
+		out = append(out, strconv.Itoa(step)+":retry")
+	}
+	return append(out, seq[i+1:]...)
 }

@@ -20,6 +20,7 @@ type State struct {
 	PollSeq  int64     // sequence of the one poll message that may drive the workflow (0: none yet)
 	Deadline time.Time // while waiting: when the current job is given up
 	Pending  *Pending  // an Oracle call that may be in flight; nil when none
+	ParkedAt time.Time // when the workflow began waiting for Oracle's breaker to close; zero when not parked
 
 	DocumentID string    // UCM DocumentId once uploaded
 	Plan       Plan      // resolved by Preparing Data; used by later steps
@@ -50,6 +51,12 @@ type StepLog struct {
 	DocumentID string    // UCM DocumentId, for Upload to UCM
 	StartedAt  time.Time // when the step began
 	EndedAt    time.Time // when it completed or failed; zero while in progress
+
+	// Retries of a call Oracle did not accept (see Engine.retryLater).
+	Attempts  int       // calls of this step that Oracle did not accept (refused, or unavailable for a read)
+	LastError string    // why the last one was not accepted, e.g. "HTTP 503"
+	RefusedAt time.Time // when the last one was not accepted
+	NextTryAt time.Time // when the step is tried again; zero when no retry is scheduled
 }
 
 // Pending is the recorded intent of an Oracle call with side effects,

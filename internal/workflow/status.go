@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/notification"
 )
 
 // Service answers the WebSocket status route from a Store.
@@ -38,6 +40,12 @@ type StepStatus struct {
 	DocumentID string     `json:"document_id,omitempty"` // UCM DocumentId
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	// Attempts counts the calls of the step that Oracle did not accept
+	// (each was retried), LastError the last reason ("HTTP 503"); NextTryAt
+	// is when the step is tried again, while that try is still to come.
+	Attempts  int        `json:"attempts,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
+	NextTryAt *time.Time `json:"next_try_at,omitempty"`
 }
 
 // Status returns the StatusReply of the transaction if userID owns it, and
@@ -69,9 +77,13 @@ func NewStatusReply(st *State) StatusReply {
 		r.CurrentStep = l.Name
 	}
 	for _, l := range st.Steps {
-		r.Steps = append(r.Steps, StepStatus{Step: l.Name, StepNumber: l.Number, Status: l.Status,
+		s := StepStatus{Step: l.Name, StepNumber: l.Number, Status: l.Status,
 			Message: l.Message, RequestID: l.RequestID, DocumentID: l.DocumentID,
-			StartedAt: timePtr(l.StartedAt), EndedAt: timePtr(l.EndedAt)})
+			StartedAt: timePtr(l.StartedAt), EndedAt: timePtr(l.EndedAt), Attempts: l.Attempts, LastError: l.LastError}
+		if l.Status == notification.StatusProcessing && !st.Status.Terminal() && l.NextTryAt.After(st.UpdatedAt) {
+			s.NextTryAt = timePtr(l.NextTryAt)
+		}
+		r.Steps = append(r.Steps, s)
 	}
 	return r
 }

@@ -50,6 +50,9 @@ func (r *run) uploadStep() error {
 		}
 		r.zip = p.zip
 	}
+	if ok, err := r.admit("upload to UCM"); !ok {
+		return err
+	}
 	doc := oracle.Document{Content: r.zip, FileName: r.st.Plan.FileName, Account: r.st.Plan.Account}
 	err := r.sideEffect(OpUpload, func(ctx context.Context) (string, error) {
 		return r.e.oracle.UploadFileToUCM(ctx, doc)
@@ -78,6 +81,12 @@ func (r *run) jobStep() error {
 		job, err := r.job(r.st.Step)
 		if err != nil {
 			return r.fail(err.Error(), "")
+		}
+		if ok, err := r.admit("submission of " + job.Definition); !ok {
+			return err
+		}
+		if ok, err := r.takeSlot(job.Definition); !ok {
+			return err
 		}
 		err = r.sideEffect(OpSubmit, func(ctx context.Context) (string, error) {
 			return r.e.oracle.SubmitESSJob(ctx, job)
@@ -114,12 +123,18 @@ func (r *run) job(n int) (oracle.Job, error) {
 // verifyStep runs Verify Results: it checks every job of the workflow and
 // their children once more, and waits if any is still running.
 func (r *run) verifyStep() error {
+	if ok, err := r.admit("reading of the jobs' status"); !ok {
+		return err
+	}
 	v := r.inspectStep()
 	switch v.outcome {
 	case failed:
 		return r.fail(v.reason, v.log)
 	case succeeded:
 		return r.completeStep(v.message)
+	}
+	if v.unavailable != "" {
+		return r.retryLater(nil, v.what, v.unavailable)
 	}
 	return r.wait()
 }
@@ -137,6 +152,10 @@ type verdict struct {
 	message string // pending or succeeded: what the audit trail says
 	reason  string // failed: why, readable
 	log     string // failed: Oracle's log excerpt, when there is one
+	// unavailable is set when Oracle could not answer for now (a transient
+	// failure, e.g. "HTTP 503"): the read is retried (retryLater); what
+	// names it for the user.
+	unavailable, what string
 }
 
 // inspectStep inspects the job of the current step, or every job for Verify Results.
@@ -171,6 +190,7 @@ func (r *run) inspectStep() verdict {
 // poll asks again until the deadline.
 func (r *run) inspect(def, id string) verdict {
 	state, err := r.e.oracle.JobStatus(r.ctx, id)
+	r.observe(err == nil || !oracle.IsTransient(err))
 	if err != nil {
 		return r.oracleVerdict(err, def, id, "status")
 	}
@@ -232,8 +252,14 @@ func (r *run) oracleVerdict(err error, def, id, what string) verdict {
 	case errors.Is(err, oracle.ErrNotFound):
 		return verdict{outcome: failed, reason: fmt.Sprintf("Oracle does not know ESS request %s (%s)", id, def)}
 	}
-	return verdict{outcome: pending, message: fmt.Sprintf("%s (ESS request %s): Oracle's %s could not be read; retrying",
+	v := verdict{outcome: pending, message: fmt.Sprintf("%s (ESS request %s): Oracle's %s could not be read; retrying",
 		def, id, what)}
+	var oe *oracle.Error
+	if errors.As(err, &oe) && oe.Kind == oracle.Transient {
+		v.unavailable = failureText(oe.StatusCode)
+		v.what = fmt.Sprintf("reading of the %s of %s (ESS request %s)", what, def, id)
+	}
+	return v
 }
 
 // jobLog returns the log excerpt of request id, or a note that it could not be read.

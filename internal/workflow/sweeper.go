@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -184,6 +185,10 @@ func (r *run) sweepOnce(txID string) (int, error) {
 // what happened, in the words of check for a job that is still running.
 func (r *run) deadlineReason() string {
 	name, limit := r.def().name, formatDuration(r.e.cfg.Deadline)
+	if l := r.rec(); !l.NextTryAt.IsZero() && strings.HasPrefix(l.Message, "Oracle is unavailable") {
+		return fmt.Sprintf("Oracle was unavailable: %s did not finish within %s (%s); send the transfer again later",
+			name, limit, l.Message)
+	}
 	if r.st.Status == StatusWaiting {
 		return fmt.Sprintf("Oracle did not finish %s within %s (%s)", name, limit, r.rec().Message)
 	}

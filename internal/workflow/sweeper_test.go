@@ -121,9 +121,9 @@ func TestOracleDownPastDeadline(t *testing.T) {
 		h.finish(3 * time.Hour)
 
 		st := assertEnded(t, h, "602", workflow.StatusFailed)
-		assertSequence(t, h, "123", failedAt(3))
-		contains(t, "error", lastFailure(t, h, "123").Error, "Oracle did not finish Interface Loader within 10m",
-			"could not be read")
+		assertSequence(t, h, "123", withRetries(failedAt(3), 3, 1))
+		contains(t, "error", lastFailure(t, h, "123").Error, "Oracle was unavailable: Interface Loader did not finish within 10m",
+			"reading of the status of InterfaceLoaderController", "HTTP 503")
 		assertDefinitions(t, h, "InterfaceLoaderController")
 		started := st.Steps[len(st.Steps)-1].StartedAt
 		t.Logf("failed %s after the step started", st.EndedAt.Sub(started))

@@ -33,8 +33,9 @@
 // and names the operation for an operator, instead of calling again: at most
 // once. Likewise a side-effecting call that times out or loses its
 // connection is in doubt, while HTTP 5xx, 408 and 429 and connection refusals
-// mean Oracle did not accept it, so Pending is cleared and the message is
-// retried.
+// mean Oracle did not accept it, so Pending is cleared and the step is tried
+// again after a few seconds through a delayed continuation message
+// (retryLater), never by waiting for the queue's visibility timeout.
 //
 // # Polling
 //
@@ -168,7 +169,9 @@ const (
 	MaxDelay            = 900 * time.Second // the largest SQS DelaySeconds
 	DefaultLease        = 15 * time.Minute  // the longest Lambda invocation
 	DefaultRetention    = 30 * 24 * time.Hour
-	DefaultMaxAttempts  = 5
+	DefaultMaxAttempts  = 10
+	DefaultRetryBase    = 5 * time.Second  // the first retry comes within it
+	DefaultRetryMax     = 60 * time.Second // the longest wait between two retries
 
 	DefaultMaxReceives       = 5 // template.yaml's WorkflowQueue maxReceiveCount
 	DefaultCheckpointReserve = 10 * time.Second

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,6 +128,7 @@ type Sim struct {
 	calls       map[string]int
 	faults      map[string][]pendingFault
 	outcomes    map[string]Outcome
+	down        bool // SetDown: every request is answered 503
 }
 
 // job is one ESS request, parent or child.
@@ -214,6 +216,62 @@ func (s *Sim) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// Requests returns how many requests the simulator has received, of every
+// operation, including those answered with a fault, a 401 or 503 while down.
+func (s *Sim) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
+}
+
+// SetDown makes the simulator answer every request with 503 Service
+// Unavailable (after counting it) while down is true, as an Oracle outage.
+func (s *Sim) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// MaxConcurrentJobs returns the most submitted jobs that were WAIT or
+// RUNNING at the same time, by the simulator's clock (child jobs the
+// simulator creates itself are not counted).
+func (s *Sim) MaxConcurrentJobs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, sub := range s.submissions {
+		j, ok := s.jobs[sub.RequestID]
+		if !ok {
+			continue
+		}
+		runFor := j.outcome.RunFor
+		if runFor <= 0 {
+			runFor = s.opts.RunFor
+		}
+		edges = append(edges, edge{j.submitted, 1}, edge{j.submitted.Add(s.opts.WaitFor + runFor), -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // an end before a start at the same instant
+	})
+	most, cur := 0, 0
+	for _, e := range edges {
+		cur += e.delta
+		most = max(most, cur)
+	}
+	return most
 }
 
 // JobState returns the current state of a request and whether it exists.
@@ -371,6 +429,14 @@ func (s *Sim) admit(w http.ResponseWriter, r *http.Request, op string) bool {
 		s.log.Info("oracle sim: unauthorized", "op", op)
 		w.Header().Set("WWW-Authenticate", `Basic realm="fusion"`)
 		s.writeText(w, http.StatusUnauthorized, "Authentication failed.")
+		return false
+	}
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		s.log.Info("oracle sim: down", "op", op)
+		s.applyFault(w, r, op, HTTP503)
 		return false
 	}
 	f, ok := s.takeFault(op)

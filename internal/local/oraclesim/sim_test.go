@@ -497,3 +497,41 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("submissions %d status calls %d", len(h.sim.Submissions()), h.sim.Calls(oraclesim.OpJobStatus))
 	}
 }
+
+// TestDownCountsRequests: while down, every operation gets 503 (a
+// transient error) and is counted; back up, calls succeed.
+func TestDownCountsRequests(t *testing.T) {
+	h := newHarness(t, 2*time.Second)
+	id := h.submit(t, budgetJob)
+	h.sim.SetDown(true)
+	if _, err := h.client.JobStatus(context.Background(), id); !oracle.IsTransient(err) {
+		t.Fatalf("status while down: %v, want a transient error", err)
+	}
+	if _, err := h.client.SubmitESSJob(context.Background(), budgetJob); !oracle.IsTransient(err) {
+		t.Fatalf("submit while down: %v, want a transient error", err)
+	}
+	h.sim.SetDown(false)
+	h.status(t, id)
+	if got := h.sim.Requests(); got != 4 {
+		t.Errorf("requests = %d, want 4 (2 while down)", got)
+	}
+	if got := len(h.sim.Submissions()); got != 1 {
+		t.Errorf("submissions = %d, want 1: none while down", got)
+	}
+}
+
+// TestMaxConcurrentJobs: the most submitted jobs that were WAIT or
+// RUNNING at the same time, by the simulator's clock.
+func TestMaxConcurrentJobs(t *testing.T) {
+	h := newHarness(t, 2*time.Second)
+	if got := h.sim.MaxConcurrentJobs(); got != 0 {
+		t.Fatalf("no jobs: %d", got)
+	}
+	h.submit(t, budgetJob)
+	h.submit(t, budgetJob) // overlaps the first
+	h.clock.Advance(waitFor + runFor)
+	h.submit(t, budgetJob) // the first two ended just now
+	if got := h.sim.MaxConcurrentJobs(); got != 2 {
+		t.Errorf("max concurrent jobs = %d, want 2", got)
+	}
+}

@@ -151,6 +151,9 @@ func TestEnvironment(t *testing.T) {
 			"HISTORY_RETENTION":           "${HistoryRetention}",
 			"WORKFLOW_MAX_RECEIVES":       "5", // WorkflowQueue's maxReceiveCount: see TestQueues
 			"WORKFLOW_CHECKPOINT_RESERVE": "10s",
+			"ORACLE_RETRY_ATTEMPTS":       "10", "ORACLE_RETRY_BASE": "5s", "ORACLE_RETRY_MAX": "60s",
+			"ORACLE_BREAKER_THRESHOLD": "5", "ORACLE_BREAKER_WINDOW": "30s", "ORACLE_BREAKER_PROBE_INTERVAL": "30s",
+			"ORACLE_RESUME_SPACING": "1s", "ORACLE_MAX_RUNNING_JOBS": "5",
 		},
 		"SweeperFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
 			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "WORKFLOWS_TABLE": "${WorkflowsTable}",
