@@ -7,6 +7,8 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -24,6 +26,13 @@ type config struct {
 	// (WORKFLOW_DEADLINE, more than 0): the values the WorkerFunction has,
 	// so that both reckon a workflow's due time alike.
 	Workflow workflow.Config
+
+	// OracleHost (from ORACLE_BASE_URL) and Gate.MaxRunningJobs
+	// (ORACLE_MAX_RUNNING_JOBS, default 0: no bound) name the job slots
+	// the WorkerFunction takes, so that a workflow the sweeper ends gives
+	// its slot back.
+	OracleHost string
+	Gate       oraclegate.Config
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -45,5 +54,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if wf.Deadline = env.Duration("WORKFLOW_DEADLINE", wf.Deadline); wf.Deadline == 0 {
 		env.Problem("WORKFLOW_DEADLINE must be more than 0")
 	}
+	base := oracle.Config{BaseURL: env.URL("ORACLE_BASE_URL")}
+	c.OracleHost = base.Host()
+	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)
 	return c, env.Err()
 }

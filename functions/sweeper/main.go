@@ -18,6 +18,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -37,8 +38,9 @@ func main() {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
+	gate := oraclegate.New(oraclegate.NewDynamoStore(db, cfg.WorkflowsTable), cfg.OracleHost, cfg.Gate, nil, log)
 	s, err := workflow.NewSweeper(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now), sqs.NewFromConfig(cfg.AWS),
-		notify, cfg.Workflow, workflow.SweepOptions{Logger: log})
+		notify, cfg.Workflow, workflow.SweepOptions{Logger: log, Gate: gate})
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)

@@ -95,7 +95,7 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 		return functions{}, err
 	}
 	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
-	sweeper, err := workflow.NewSweeper(stores.workflows, sqsClient, notify, wcfg, workflow.SweepOptions{Logger: log})
+	sweeper, err := workflow.NewSweeper(stores.workflows, sqsClient, notify, wcfg, workflow.SweepOptions{Logger: log, Gate: gate})
 	if err != nil {
 		return functions{}, err
 	}

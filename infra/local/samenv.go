@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
 // functionEnv returns the values the local stack gives the variables that
@@ -31,7 +33,7 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
+	values := map[string]string{
 		"AWS_ENDPOINT_URL":            s.cfg.AWSEndpoint,
 		"LOG_LEVEL":                   strings.ToLower(s.cfg.LogLevel.String()),
 		"CONNECTIONS_TABLE":           s.cfg.ResourcePrefix + localTables["ConnectionsTable"],
@@ -50,7 +52,25 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 		"WORKFLOW_DEADLINE":           s.cfg.Deadline.String(),
 		"ORACLE_DATA_ACCESS_SET":      s.cfg.DataAccessSet,
 		"ORACLE_AUTOPOST_CRITERIA_ID": s.cfg.AutoPostCriteriaID,
-	}, nil
+		// The stack's own retry and breaker settings (short locally), so
+		// functions under SAM behave as the in-process ones do.
+		"ORACLE_RETRY_BASE":             s.cfg.RetryBase.String(),
+		"ORACLE_RETRY_MAX":              s.cfg.RetryMax.String(),
+		"ORACLE_RETRY_ATTEMPTS":         strconv.Itoa(s.cfg.RetryAttempts),
+		"ORACLE_BREAKER_WINDOW":         s.cfg.Gate.Window.String(),
+		"ORACLE_BREAKER_PROBE_INTERVAL": s.cfg.Gate.ProbeInterval.String(),
+		"ORACLE_RESUME_SPACING":         s.cfg.Gate.ResumeSpacing.String(),
+		"NOTIFY_RETRY_DELAYS":           notifier.FormatRetryDelays(s.cfg.NotifyRetryDelays),
+	}
+	// Zero means "the function's default" in the stack's configuration but is
+	// refused by the functions' own: left out, the template's value applies.
+	if s.cfg.Gate.Threshold > 0 {
+		values["ORACLE_BREAKER_THRESHOLD"] = strconv.Itoa(s.cfg.Gate.Threshold)
+	}
+	if s.cfg.Gate.MaxRunningJobs > 0 {
+		values["ORACLE_MAX_RUNNING_JOBS"] = strconv.Itoa(s.cfg.Gate.MaxRunningJobs)
+	}
+	return values, nil
 }
 
 // putSecret stores value under name, creating the secret or updating it,

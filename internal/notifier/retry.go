@@ -40,6 +40,19 @@ func DefaultRetryDelays() []time.Duration {
 	return []time.Duration{2 * time.Second, 10 * time.Second, time.Minute}
 }
 
+// FormatRetryDelays writes delays as ParseRetryDelays reads them: "none"
+// for no redelivery.
+func FormatRetryDelays(delays []time.Duration) string {
+	if len(delays) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(delays))
+	for i, d := range delays {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
 // ParseRetryDelays reads QueueOptions.RetryDelays from s: durations from 0s
 // to MaxRetryDelay separated by commas ("2s,10s,1m"), or "none" for no
 // redelivery. "" gives DefaultRetryDelays.

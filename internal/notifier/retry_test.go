@@ -397,6 +397,13 @@ func TestParseRetryDelays(t *testing.T) {
 			if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) || (err == nil && got == nil) {
 				t.Errorf("ParseRetryDelays(%q) = %v, %v; want %v (error: %v)", tt.in, got, err, tt.want, tt.wantErr)
 			}
+			if err != nil {
+				return
+			}
+			// FormatRetryDelays writes what ParseRetryDelays reads back.
+			if back, err := notifier.ParseRetryDelays(notifier.FormatRetryDelays(got)); err != nil || !slices.Equal(back, got) {
+				t.Errorf("ParseRetryDelays(FormatRetryDelays(%v)) = %v, %v", got, back, err)
+			}
 		})
 	}
 }

@@ -123,3 +123,32 @@ func TestParkedPastDeadlineFails(t *testing.T) {
 		t.Errorf("notices of a parked transfer = %d, want one per parked transfer (at most %d)", parked, len(ids))
 	}
 }
+
+// TestSweptWorkflowGivesBackItsJobSlot: with one job slot, a transfer whose
+// polls are all lost is failed at its deadline by the sweeper, which gives
+// the slot back: a transfer sent afterwards runs, instead of waiting for the
+// slot to expire (hours) and failing at its own deadline as "Oracle was busy".
+func TestSweptWorkflowGivesBackItsJobSlot(t *testing.T) {
+	h := newGatedHarness(t, backends()[0], &oraclegate.Config{MaxRunningJobs: 1}, func(c *workflow.Config) {
+		c.PollInterval = time.Second
+		c.Deadline = 10 * time.Minute
+	})
+	h.timed(100 * time.Millisecond)
+	h.sent.drop = func(body string) bool {
+		return pollSeq(body) >= 1 && strings.Contains(body, `"transaction_id":"tx-1"`)
+	}
+	first := sendTransfers(h, 1)[0]
+	h.finish(time.Hour)
+	st := assertEnded(t, h, first, workflow.StatusFailed)
+	contains(t, "error", st.Error, "within 10m")
+
+	body, err := os.ReadFile("testdata/budget_transfer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.q.send(t, strings.Replace(string(body), `"transaction_id": "602"`, `"transaction_id": "tx-2"`, 1))
+	h.finish(time.Hour)
+	if st := h.state("tx-2"); st.Status != workflow.StatusSucceeded {
+		t.Errorf("the transfer sent after the swept one: %s (%s); want it to get the freed slot", st.Status, st.Error)
+	}
+}

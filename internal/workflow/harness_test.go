@@ -176,7 +176,7 @@ func newGatedHarness(tb testing.TB, b backend, gcfg *oraclegate.Config, configur
 	}
 	h.worker = workflow.NewWorker(h.engine, h.sent, dlqURL, nil)
 	h.status = workflow.NewService(h.store)
-	h.sweeper, err = workflow.NewSweeper(h.store, h.sent, h.inbox.notify, h.cfg, workflow.SweepOptions{Now: h.clock.Now})
+	h.sweeper, err = workflow.NewSweeper(h.store, h.sent, h.inbox.notify, h.cfg, workflow.SweepOptions{Now: h.clock.Now, Gate: gate})
 	if err != nil {
 		tb.Fatal(err)
 	}

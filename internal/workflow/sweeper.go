@@ -28,6 +28,9 @@ type SweepOptions struct {
 	// it takes no further workflow after that. Default
 	// Config.CheckpointReserve.
 	Reserve time.Duration
+	// Gate, when set, is the Oracle gate whose job slots the workflows the
+	// sweeper ends give back (it never asks the Gate for a call).
+	Gate Gate
 }
 
 // Sweeper is the handler of SweeperFunction, run on a schedule. It reads
@@ -57,7 +60,7 @@ type Sweeper struct {
 // cfg.QueueURL through sender and tells users through notify. It returns an
 // error if cfg is not valid or a dependency is missing.
 func NewSweeper(store Store, sender Sender, notify NotifyFunc, cfg Config, opts SweepOptions) (*Sweeper, error) {
-	e, err := NewEngine(store, noOracle{}, sender, notify, cfg, Options{Logger: opts.Logger, Now: opts.Now})
+	e, err := NewEngine(store, noOracle{}, sender, notify, cfg, Options{Logger: opts.Logger, Now: opts.Now, Gate: opts.Gate})
 	if err != nil {
 		return nil, err
 	}

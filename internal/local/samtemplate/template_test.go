@@ -153,13 +153,14 @@ func TestEnvironment(t *testing.T) {
 			"WORKFLOW_CHECKPOINT_RESERVE": "10s",
 			"ORACLE_RETRY_ATTEMPTS":       "10", "ORACLE_RETRY_BASE": "5s", "ORACLE_RETRY_MAX": "60s",
 			"ORACLE_BREAKER_THRESHOLD": "5", "ORACLE_BREAKER_WINDOW": "30s", "ORACLE_BREAKER_PROBE_INTERVAL": "30s",
-			"ORACLE_RESUME_SPACING": "1s", "ORACLE_MAX_RUNNING_JOBS": "5",
+			"ORACLE_RESUME_SPACING": "1s", "ORACLE_MAX_RUNNING_JOBS": "${OracleMaxRunningJobs}",
 		},
 		"SweeperFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
 			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "WORKFLOWS_TABLE": "${WorkflowsTable}",
 			"MANAGEMENT_ENDPOINT": endpoint, "WORKFLOW_QUEUE_URL": "${WorkflowQueue}",
 			"ORACLE_POLL_INTERVAL": "${OraclePollInterval}", "WORKFLOW_DEADLINE": "${WorkflowDeadline}",
-			"HISTORY_RETENTION": "${HistoryRetention}"},
+			"HISTORY_RETENTION": "${HistoryRetention}",
+			"ORACLE_BASE_URL":   "${OracleBaseUrl}", "ORACLE_MAX_RUNNING_JOBS": "${OracleMaxRunningJobs}"},
 	}
 	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`.
 	for _, env := range want {
@@ -244,8 +245,10 @@ func TestLeastPrivilege(t *testing.T) {
 		},
 		"SweeperFunction": { // never Oracle's secret: it does not call Oracle
 			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
+			"dynamodb:GetItem ${NotificationsTable.Arn}", // history's Add: counter, then a transaction
 			"dynamodb:GetItem ${WorkflowsTable.Arn}",
 			"dynamodb:PutItem ${NotificationsTable.Arn}",
+			"dynamodb:UpdateItem ${NotificationsTable.Arn}",
 			"dynamodb:PutItem ${WorkflowsTable.Arn}",
 			"dynamodb:Query ${ConnectionsTable.Arn}/index/byUser",
 			"dynamodb:Query ${WorkflowsTable.Arn}/index/due",
