@@ -4,14 +4,11 @@ package main
 
 import (
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/finance/fbdi-notify/internal/connection"
-	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
@@ -24,9 +21,7 @@ func main() {
 		os.Exit(1)
 	}
 	db := dynamodb.NewFromConfig(cfg.AWS)
-	n := notifier.New(connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now),
-		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
-		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
+	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
 		notifier.Options{Logger: log, Retention: cfg.Retention})
 	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
 	lambda.Start(h.Handle)

@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/finance/fbdi-notify/internal/connection"
-	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
@@ -44,9 +42,7 @@ func main() {
 	}
 
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
-	n := notifier.New(connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now),
-		history.NewDynamoStore(db, cfg.NotificationsTable, time.Now),
-		notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint),
+	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
 		notifier.Options{Logger: log, Retention: cfg.Retention})
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)

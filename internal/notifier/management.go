@@ -2,10 +2,15 @@ package notifier
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/finance/fbdi-notify/internal/connection"
+	"github.com/finance/fbdi-notify/internal/history"
 )
 
 // NewManagementClient returns the API Gateway management API client a
@@ -23,4 +28,13 @@ func NewManagementClient(cfg aws.Config, endpoint string) *apigatewaymanagementa
 		o.BaseEndpoint = aws.String(endpoint)
 		o.HTTPClient = httpClient
 	})
+}
+
+// NewDynamo returns the Notifier of a deployed function: connections and
+// history in the DynamoDB tables connectionsTable and notificationsTable
+// (through db), posts through the management API at endpoint
+// (NewManagementClient), the real clock.
+func NewDynamo(cfg aws.Config, db *dynamodb.Client, connectionsTable, notificationsTable, endpoint string, opts Options) *Notifier {
+	return New(connection.NewDynamoStore(db, connectionsTable, time.Now), history.NewDynamoStore(db, notificationsTable, time.Now),
+		NewManagementClient(cfg, endpoint), opts)
 }
