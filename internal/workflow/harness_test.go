@@ -607,6 +607,7 @@ type motoQueue struct {
 	client        *sqs.Client
 	queueURL, dlq string
 	dead          []deadLetter
+	retries       int // long polls of the current receive that found nothing
 }
 
 func newMotoQueue(tb testing.TB) *motoQueue {
@@ -630,14 +631,34 @@ func (q *motoQueue) send(tb testing.TB, body string) {
 
 func (q *motoQueue) receive(tb testing.TB) []events.SQSMessage {
 	tb.Helper()
-	out, err := q.client.ReceiveMessage(awstest.Context(tb), &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(q.queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60,
-		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-		MessageAttributeNames:       []string{"All"},
-	})
-	if err != nil {
-		tb.Fatalf("receive: %v", err)
+	// An empty answer ends a drain, so it must mean an empty queue. Under
+	// load an SDK retry of a ReceiveMessage whose first attempt landed can
+	// answer empty while that attempt's messages sit invisible: while the
+	// queue still counts messages (visible, in flight or delayed), ask
+	// again, with long polls, until the visibility timeout has passed.
+	var out *sqs.ReceiveMessageOutput
+	for wait := int32(0); ; wait = 1 {
+		var err error
+		out, err = q.client.ReceiveMessage(awstest.Context(tb), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(q.queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait, VisibilityTimeout: motoVisibility,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			tb.Fatalf("receive: %v", err)
+		}
+		if len(out.Messages) > 0 || !q.holds(tb) {
+			break
+		}
+		if wait == 0 {
+			tb.Logf("receive: the queue counts messages but none came; asking again for up to %ds", 2*motoVisibility)
+		}
+		q.retries++
+		if q.retries > 2*motoVisibility {
+			tb.Fatalf("receive: the queue still counts messages after %d long polls, but none came", q.retries)
+		}
 	}
+	q.retries = 0
 	var msgs []events.SQSMessage
 	for _, m := range out.Messages {
 		msgs = append(msgs, events.SQSMessage{MessageId: aws.ToString(m.MessageId),
@@ -645,6 +666,27 @@ func (q *motoQueue) receive(tb testing.TB) []events.SQSMessage {
 			EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:workflow"})
 	}
 	return msgs
+}
+
+// motoVisibility is the visibility timeout of a harness receive, in
+// seconds: longer than any batch takes, short enough to wait out.
+const motoVisibility = 10
+
+// holds reports whether the queue counts any message: visible, in flight or delayed.
+func (q *motoQueue) holds(tb testing.TB) bool {
+	tb.Helper()
+	out, err := q.client.GetQueueAttributes(awstest.Context(tb), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(q.queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	if err != nil {
+		tb.Fatalf("queue attributes: %v", err)
+	}
+	for _, v := range out.Attributes {
+		if v != "0" {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *motoQueue) settle(tb testing.TB, msgs []events.SQSMessage, failed map[string]bool) {
