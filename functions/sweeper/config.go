@@ -49,11 +49,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Workflow:           workflow.DefaultConfig(),
 	}
 	wf := &c.Workflow
-	wf.QueueURL = env.URL("WORKFLOW_QUEUE_URL")
-	wf.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", wf.PollInterval)
-	if wf.Deadline = env.Duration("WORKFLOW_DEADLINE", wf.Deadline); wf.Deadline == 0 {
-		env.Problem("WORKFLOW_DEADLINE must be more than 0")
-	}
+	wf.ReadShared(env)
 	base := oracle.Config{BaseURL: env.URL("ORACLE_BASE_URL")}
 	c.OracleHost = base.Host()
 	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)

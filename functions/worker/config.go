@@ -72,11 +72,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		OracleSecretARN:    env.Optional("ORACLE_SECRET_ARN"),
 	}
 	wf := &c.Workflow
-	wf.QueueURL = env.URL("WORKFLOW_QUEUE_URL")
-	wf.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", wf.PollInterval)
-	if wf.Deadline = env.Duration("WORKFLOW_DEADLINE", wf.Deadline); wf.Deadline == 0 {
-		env.Problem("WORKFLOW_DEADLINE must be more than 0")
-	}
+	wf.ReadShared(env)
 	wf.DataAccessSet = env.Optional("ORACLE_DATA_ACCESS_SET")
 	wf.AutoPostCriteriaID = env.Optional("ORACLE_AUTOPOST_CRITERIA_ID")
 	wf.MaxReceives = env.Int("WORKFLOW_MAX_RECEIVES", wf.MaxReceives, 1)

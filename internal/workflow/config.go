@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/oracle"
 )
 
@@ -270,4 +271,16 @@ func hint(name string) string {
 		return " (configure it or send options.interface_options_id)"
 	}
 	return ""
+}
+
+// ReadShared sets what the WorkerFunction and the SweeperFunction must read
+// alike, so that both reckon a workflow's due time the same way: QueueURL
+// (WORKFLOW_QUEUE_URL, required), PollInterval (ORACLE_POLL_INTERVAL) and
+// Deadline (WORKFLOW_DEADLINE, more than 0). Problems are recorded on env.
+func (c *Config) ReadShared(env *lambdaenv.Env) {
+	c.QueueURL = env.URL("WORKFLOW_QUEUE_URL")
+	c.PollInterval = env.Duration("ORACLE_POLL_INTERVAL", c.PollInterval)
+	if c.Deadline = env.Duration("WORKFLOW_DEADLINE", c.Deadline); c.Deadline == 0 {
+		env.Problem("WORKFLOW_DEADLINE must be more than 0")
+	}
 }
