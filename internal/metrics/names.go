@@ -74,3 +74,11 @@ func Step(v string) Dim { return Dim{Name: DimStep, Value: v} }
 
 // Call is the Call dimension with value v (an Oracle operation).
 func Call(v string) Dim { return Dim{Name: DimCall, Value: v} }
+
+// Names lists every metric above, for the tests that check the template and
+// the docs name only metrics that exist.
+var Names = []string{
+	NotificationsStored, NotificationsDelivered, NotificationsRetried, NotificationsFailed, ConnectionsGone,
+	FanoutLatency, ConnectsAccepted, ConnectsRefused, ConnectionsOpen, Workflows, StepDuration, WorkflowsStranded,
+	OracleErrors, OracleRetries, WorkflowsParked, BreakerOpen,
+}
