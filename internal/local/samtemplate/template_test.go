@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,8 @@ func TestEnvironment(t *testing.T) {
 		"NotifyFunction": {"LOG_LEVEL": "${LogLevel}", "CONNECTIONS_TABLE": "${ConnectionsTable}",
 			"NOTIFICATIONS_TABLE": "${NotificationsTable}", "MANAGEMENT_ENDPOINT": endpoint,
 			"NOTIFICATION_DLQ_URL": "${NotificationDeadLetterQueue}", "HISTORY_RETENTION": "${HistoryRetention}",
-			"NOTIFICATION_QUEUE_URL": "${NotificationQueue}", "NOTIFY_RETRY_DELAYS": "2s,10s,1m", "NOTIFY_DEADLINE_RESERVE": "5s"},
+			"NOTIFICATION_QUEUE_URL": "${NotificationQueue}", "NOTIFY_RETRY_DELAYS": "2s,10s,1m", "NOTIFY_DEADLINE_RESERVE": "5s",
+			"NOTIFY_MAX_RECEIVES": "5"}, // NotificationQueue's maxReceiveCount: see TestQueues
 		"WorkerFunction": {
 			"LOG_LEVEL":                   "${LogLevel}",
 			"CONNECTIONS_TABLE":           "${ConnectionsTable}",
@@ -162,9 +164,11 @@ func TestEnvironment(t *testing.T) {
 			"HISTORY_RETENTION": "${HistoryRetention}",
 			"ORACLE_BASE_URL":   "${OracleBaseUrl}", "ORACLE_MAX_RUNNING_JOBS": "${OracleMaxRunningJobs}"},
 	}
-	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`.
+	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`;
+	// and the Stack dimension of its metrics.
 	for _, env := range want {
 		env["AWS_ENDPOINT_URL"] = ""
+		env["STACK_NAME"] = "${AWS::StackName}"
 	}
 	got := map[string]map[string]string{}
 	for _, f := range tmpl.Functions() {
@@ -252,6 +256,7 @@ func TestLeastPrivilege(t *testing.T) {
 			"dynamodb:PutItem ${WorkflowsTable.Arn}",
 			"dynamodb:Query ${ConnectionsTable.Arn}/index/byUser",
 			"dynamodb:Query ${WorkflowsTable.Arn}/index/due",
+			"dynamodb:Scan ${ConnectionsTable.Arn}", // the ConnectionsOpen count, once a run
 			mc,
 			"sqs:SendMessage ${WorkflowQueue.Arn}",
 		},
@@ -486,6 +491,8 @@ func TestQueues(t *testing.T) {
 	tmpl := load(t)
 	consumers := map[string]string{"WorkflowQueue": "WorkerFunction", "NotificationQueue": "NotifyFunction"}
 	dlqEnv := map[string]string{"WorkflowQueue": "WORKFLOW_DLQ_URL", "NotificationQueue": "NOTIFICATION_DLQ_URL"}
+	// The consumer knows a delivery is the last one before the dead-letter queue.
+	receivesEnv := map[string]string{"WorkflowQueue": "WORKFLOW_MAX_RECEIVES", "NotificationQueue": "NOTIFY_MAX_RECEIVES"}
 	mappings := tmpl.QueueMappings()
 	if len(mappings) != len(consumers) {
 		t.Errorf("queue mappings = %+v, want one per queue of %v", mappings, consumers)
@@ -517,6 +524,9 @@ func TestQueues(t *testing.T) {
 			}
 			if q.DeadLetterQueue == "" || q.MaxReceiveCount != 5 {
 				t.Errorf("redrive to %q after %d receives, want a DLQ after 5", q.DeadLetterQueue, q.MaxReceiveCount)
+			}
+			if got, want := f.Environment[receivesEnv[m.Queue]], strconv.Itoa(q.MaxReceiveCount); got != want {
+				t.Errorf("%s %s = %q, want the queue's maxReceiveCount %s", f.LogicalID, receivesEnv[m.Queue], got, want)
 			}
 			dlq, err := tmpl.Queue(q.DeadLetterQueue)
 			if err != nil {
