@@ -23,6 +23,11 @@ type config struct {
 	// TokenTypes are the accepted token_type claims (ACCEPTED_TOKEN_TYPES,
 	// comma separated; default auth.DefaultTokenTypes, "access").
 	TokenTypes []string
+
+	// StackName (STACK_NAME, which the template sets to the stack's name;
+	// optional) is the Stack dimension of the function's metrics; unset,
+	// "local".
+	StackName string
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -34,6 +39,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ConnectionsTable: env.Required("CONNECTIONS_TABLE"),
 		JWTSecret:        env.Optional("JWT_SECRET"),
 		JWTSecretARN:     env.Optional("JWT_SECRET_ARN"),
+		StackName:        env.Optional("STACK_NAME"),
 	}
 	for t := range strings.SplitSeq(env.Optional("ACCEPTED_TOKEN_TYPES"), ",") {
 		if t = strings.TrimSpace(t); t != "" {

@@ -11,6 +11,7 @@ import (
 var deployed = envtest.With(envtest.AWS, map[string]string{
 	"CONNECTIONS_TABLE": "fbdi-connections",
 	"JWT_SECRET_ARN":    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf",
+	"STACK_NAME":        "fbdi-notify-prod",
 })
 
 func TestLoadConfig(t *testing.T) {
@@ -25,12 +26,13 @@ func TestLoadConfig(t *testing.T) {
 		{Name: "no table, key in the environment",
 			Env:      envtest.With(deployed, map[string]string{"CONNECTIONS_TABLE": "", "JWT_SECRET_ARN": "", "JWT_SECRET": "local-development-secret"}),
 			Problems: []string{"CONNECTIONS_TABLE is not set"}},
+		{Name: "no stack name", Env: envtest.With(deployed, map[string]string{"STACK_NAME": ""})},
 		{Name: "refresh tokens accepted too", Env: envtest.With(deployed, map[string]string{"ACCEPTED_TOKEN_TYPES": " access, refresh ,"})},
 		{Name: "bad AWS endpoint", Env: envtest.With(deployed, map[string]string{"AWS_ENDPOINT_URL": "localhost:5000"}),
 			Problems: []string{"AWS_ENDPOINT_URL is not an absolute http or https URL"}},
 	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {
 		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.JWTSecret != env["JWT_SECRET"] ||
-			cfg.JWTSecretARN != env["JWT_SECRET_ARN"] || cfg.AWS.Region != env["AWS_REGION"] {
+			cfg.JWTSecretARN != env["JWT_SECRET_ARN"] || cfg.AWS.Region != env["AWS_REGION"] || cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values", cfg)
 		}
 		want := []string{"access"}

@@ -18,6 +18,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/auth"
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/secret"
 )
@@ -39,5 +40,7 @@ func main() {
 		os.Exit(1)
 	}
 	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg.AWS), cfg.ConnectionsTable, time.Now)
-	lambda.Start(route.NewConnect(verifier, conns, time.Now, log).Handle)
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
+	h := route.NewConnect(verifier, conns, time.Now, log).WithMetrics(rec)
+	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

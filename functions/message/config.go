@@ -23,6 +23,11 @@ type config struct {
 	// MESSAGE_RATE_LIMIT units per MESSAGE_RATE_WINDOW (default
 	// route.DefaultRateLimit, 100 per 10s; a resume costs more, route.Cost).
 	RateLimit connection.Limit
+
+	// StackName (STACK_NAME, which the template sets to the stack's name;
+	// optional) is the Stack dimension of the function's metrics; unset,
+	// "local".
+	StackName string
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -35,6 +40,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NotificationsTable: env.Required("NOTIFICATIONS_TABLE"),
 		WorkflowsTable:     env.Required("WORKFLOWS_TABLE"),
 		ManagementEndpoint: env.OptionalURL("MANAGEMENT_ENDPOINT"),
+		StackName:          env.Optional("STACK_NAME"),
 		RateLimit: connection.Limit{
 			Units:  route.DefaultRateLimit.Units,
 			Window: env.Duration("MESSAGE_RATE_WINDOW", route.DefaultRateLimit.Window),

@@ -16,12 +16,14 @@ var deployed = envtest.With(envtest.AWS, map[string]string{
 	"NOTIFICATIONS_TABLE": "fbdi-notifications",
 	"WORKFLOWS_TABLE":     "fbdi-workflows",
 	"MANAGEMENT_ENDPOINT": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+	"STACK_NAME":          "fbdi-notify-prod",
 })
 
 func TestLoadConfig(t *testing.T) {
 	envtest.Run(t, loadConfig, []envtest.Case[struct{}]{
 		{Name: "deployed", Env: deployed},
 		{Name: "no management endpoint: each event's", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": ""})},
+		{Name: "no stack name", Env: envtest.With(deployed, map[string]string{"STACK_NAME": ""})},
 		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
@@ -36,7 +38,8 @@ func TestLoadConfig(t *testing.T) {
 			Problems: []string{"MANAGEMENT_ENDPOINT is not an absolute http or https URL"}},
 	}, func(t testing.TB, env map[string]string, _ struct{}, cfg config) {
 		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
-			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] {
+			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] ||
+			cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values", cfg)
 		}
 		want := route.DefaultRateLimit

@@ -14,6 +14,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
@@ -26,6 +27,7 @@ func main() {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
 	conns := connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now)
 	hist := history.NewDynamoStore(db, cfg.NotificationsTable, time.Now)
@@ -33,12 +35,14 @@ func main() {
 		Connections: conns,
 		History:     hist,
 		Posters: func(endpoint string) route.Poster { // called once per endpoint; Message keeps the Poster
-			return notifier.New(conns, hist, notifier.NewManagementClient(cfg.AWS, endpoint), notifier.Options{Logger: log})
+			return notifier.New(conns, hist, notifier.NewManagementClient(cfg.AWS, endpoint),
+				notifier.Options{Logger: log, Metrics: rec})
 		},
 		Endpoint:  cfg.ManagementEndpoint,
 		Status:    workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
 		Logger:    log,
 		RateLimit: cfg.RateLimit,
+		Metrics:   rec,
 	})
-	lambda.Start(h.Handle)
+	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

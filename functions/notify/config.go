@@ -26,8 +26,16 @@ type config struct {
 	// 15m, or "none"; default 2s,10s,1m) and Reserve (NOTIFY_DEADLINE_RESERVE;
 	// default notifier.DefaultReserve): the redeliveries of failed posts and
 	// the time kept before the deadline (notifier.QueueOptions). Without
-	// NOTIFICATION_QUEUE_URL failed posts are not redelivered.
+	// NOTIFICATION_QUEUE_URL failed posts are not redelivered. Its
+	// MaxReceives (NOTIFY_MAX_RECEIVES, at least 1; default
+	// notifier.DefaultMaxReceives, 5) must equal the NotificationQueue's
+	// redrive policy maxReceiveCount in template.yaml: on that receive a
+	// message that fails again is dead-lettered with its reason.
 	Queue notifier.QueueOptions
+	// StackName (STACK_NAME, which the template sets to the stack's name;
+	// optional) is the Stack dimension of the function's metrics; unset,
+	// "local".
+	StackName string
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -45,7 +53,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			QueueURL:    env.OptionalURL("NOTIFICATION_QUEUE_URL"),
 			RetryDelays: retryDelays(env, "NOTIFY_RETRY_DELAYS"),
 			Reserve:     env.Duration("NOTIFY_DEADLINE_RESERVE", notifier.DefaultReserve),
+			MaxReceives: env.Int("NOTIFY_MAX_RECEIVES", notifier.DefaultMaxReceives, 1),
 		},
+		StackName: env.Optional("STACK_NAME"),
 	}
 	return c, env.Err()
 }

@@ -20,6 +20,8 @@ var deployed = envtest.With(envtest.AWS, map[string]string{
 	"HISTORY_RETENTION":       "720h",
 	"NOTIFY_RETRY_DELAYS":     "2s, 10s, 1m",
 	"NOTIFY_DEADLINE_RESERVE": "5s",
+	"NOTIFY_MAX_RECEIVES":     "5",
+	"STACK_NAME":              "fbdi-notify-prod",
 })
 
 // parsed is what a config holds beyond the environment's strings.
@@ -27,18 +29,21 @@ type parsed struct {
 	retention time.Duration
 	delays    []time.Duration
 	reserve   time.Duration
+	receives  int // Queue.MaxReceives
 }
 
 func TestLoadConfig(t *testing.T) {
 	defaults := map[string]string{"HISTORY_RETENTION": "", "NOTIFICATION_DLQ_URL": "", "NOTIFICATION_QUEUE_URL": "",
-		"NOTIFY_RETRY_DELAYS": "", "NOTIFY_DEADLINE_RESERVE": ""}
+		"NOTIFY_RETRY_DELAYS": "", "NOTIFY_DEADLINE_RESERVE": "", "NOTIFY_MAX_RECEIVES": "", "STACK_NAME": ""}
 	envtest.Run(t, loadConfig, []envtest.Case[parsed]{
 		{Name: "deployed", Env: deployed,
-			Want: parsed{720 * time.Hour, []time.Duration{2 * time.Second, 10 * time.Second, time.Minute}, 5 * time.Second}},
+			Want: parsed{720 * time.Hour, []time.Duration{2 * time.Second, 10 * time.Second, time.Minute}, 5 * time.Second, 5}},
 		{Name: "defaults", Env: envtest.With(deployed, defaults),
-			Want: parsed{history.DefaultRetention, notifier.DefaultRetryDelays(), notifier.DefaultReserve}},
+			Want: parsed{history.DefaultRetention, notifier.DefaultRetryDelays(), notifier.DefaultReserve, notifier.DefaultMaxReceives}},
 		{Name: "no redelivery", Env: envtest.With(deployed, map[string]string{"NOTIFY_RETRY_DELAYS": "none", "NOTIFY_DEADLINE_RESERVE": "2500ms"}),
-			Want: parsed{720 * time.Hour, []time.Duration{}, 2500 * time.Millisecond}},
+			Want: parsed{720 * time.Hour, []time.Duration{}, 2500 * time.Millisecond, 5}},
+		{Name: "three receives", Env: envtest.With(deployed, map[string]string{"NOTIFY_MAX_RECEIVES": "3"}),
+			Want: parsed{720 * time.Hour, notifier.DefaultRetryDelays(), 5 * time.Second, 3}},
 		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
@@ -46,7 +51,8 @@ func TestLoadConfig(t *testing.T) {
 		)},
 		{Name: "bad values", Env: envtest.With(deployed, map[string]string{"MANAGEMENT_ENDPOINT": "abc123/prod",
 			"NOTIFICATION_DLQ_URL": "fbdi-notifications-dlq", "HISTORY_RETENTION": "30d",
-			"NOTIFICATION_QUEUE_URL": "fbdi-notifications", "NOTIFY_RETRY_DELAYS": "2s,20m", "NOTIFY_DEADLINE_RESERVE": "-1s"}),
+			"NOTIFICATION_QUEUE_URL": "fbdi-notifications", "NOTIFY_RETRY_DELAYS": "2s,20m", "NOTIFY_DEADLINE_RESERVE": "-1s",
+			"NOTIFY_MAX_RECEIVES": "0"}),
 			Problems: []string{
 				"MANAGEMENT_ENDPOINT is not an absolute http or https URL",
 				"NOTIFICATION_DLQ_URL is not an absolute http or https URL",
@@ -54,6 +60,7 @@ func TestLoadConfig(t *testing.T) {
 				"NOTIFICATION_QUEUE_URL is not an absolute http or https URL",
 				`NOTIFY_RETRY_DELAYS "2s,20m" is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)`,
 				`NOTIFY_DEADLINE_RESERVE "-1s" is not a duration such as 500ms or 10s`,
+				`NOTIFY_MAX_RECEIVES "0" is not a whole number of at least 1`,
 			}},
 		{Name: "delay not a duration", Env: envtest.With(deployed, map[string]string{"NOTIFY_RETRY_DELAYS": "2s,,10s"}),
 			Problems: []string{`NOTIFY_RETRY_DELAYS "2s,,10s" is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)`}},
@@ -62,7 +69,7 @@ func TestLoadConfig(t *testing.T) {
 			cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] || cfg.DeadLetterURL != env["NOTIFICATION_DLQ_URL"] ||
 			cfg.Queue.QueueURL != env["NOTIFICATION_QUEUE_URL"] || cfg.Retention != want.retention ||
 			!slices.Equal(cfg.Queue.RetryDelays, want.delays) || (cfg.Queue.RetryDelays == nil) != (want.delays == nil) ||
-			cfg.Queue.Reserve != want.reserve {
+			cfg.Queue.Reserve != want.reserve || cfg.Queue.MaxReceives != want.receives || cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values (want %+v)", cfg, want)
 		}
 	})

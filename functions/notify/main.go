@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
@@ -20,9 +21,10 @@ func main() {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
 	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		notifier.Options{Logger: log, Retention: cfg.Retention})
+		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec})
 	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
-	lambda.Start(h.Handle)
+	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

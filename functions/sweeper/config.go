@@ -20,6 +20,9 @@ type config struct {
 	WorkflowsTable     string        // WORKFLOWS_TABLE
 	ManagementEndpoint string        // MANAGEMENT_ENDPOINT, https://{api}.execute-api.{region}.amazonaws.com/{stage}
 	Retention          time.Duration // HISTORY_RETENTION; default history.DefaultRetention
+	// StackName (STACK_NAME, optional; template.yaml sets it) is the Stack
+	// dimension of every metric; metrics.New makes it "local" when empty.
+	StackName string
 
 	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
 	// required), PollInterval (ORACLE_POLL_INTERVAL) and Deadline
@@ -47,6 +50,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT"),
 		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
 		Workflow:           workflow.DefaultConfig(),
+		StackName:          env.Optional("STACK_NAME"),
 	}
 	wf := &c.Workflow
 	wf.ReadShared(env)

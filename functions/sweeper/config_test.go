@@ -20,6 +20,7 @@ var deployed = envtest.With(envtest.AWS, map[string]string{
 	"HISTORY_RETENTION":       "720h",
 	"ORACLE_BASE_URL":         "https://fa-example.fa.ocs.oraclecloud.com",
 	"ORACLE_MAX_RUNNING_JOBS": "5",
+	"STACK_NAME":              "fbdi-prod",
 })
 
 // loaded is what a valid environment's config holds beyond the
@@ -35,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 		{Name: "local", Env: envtest.With(deployed, map[string]string{"ORACLE_POLL_INTERVAL": "0s", "WORKFLOW_DEADLINE": "10m"}),
 			Want: loaded{deadline: 10 * time.Minute}},
 		{Name: "defaults", Env: envtest.With(deployed, map[string]string{"ORACLE_POLL_INTERVAL": "", "WORKFLOW_DEADLINE": "",
-			"HISTORY_RETENTION": ""}), Want: loaded{poll: workflow.DefaultPollInterval, deadline: workflow.DefaultDeadline}},
+			"HISTORY_RETENTION": "", "STACK_NAME": ""}), Want: loaded{poll: workflow.DefaultPollInterval, deadline: workflow.DefaultDeadline}},
 		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
@@ -63,7 +64,8 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("a valid environment gives a workflow config the sweeper refuses: %v", err)
 		}
 		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
-			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] {
+			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] ||
+			cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values", cfg)
 		}
 		if cfg.OracleHost != "fa-example.fa.ocs.oraclecloud.com" || cfg.Gate.MaxRunningJobs != 5 {

@@ -1,7 +1,9 @@
 // Command sweeper is the SweeperFunction: run on a schedule, it finds the
 // workflows that are overdue (workflow.Sweeper, through the workflows
 // table's "due" index) and resumes or fails each one, telling its owner
-// through the notifier. It never calls Oracle.
+// through the notifier. It never calls Oracle. Each run also records the
+// connections open now (ConnectionsOpen), counted with a Scan of the
+// connections table.
 package main
 
 import (
@@ -13,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
@@ -27,19 +31,21 @@ func main() {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
 	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		notifier.Options{Logger: log, Retention: cfg.Retention})
+		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec})
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
 	gate := oraclegate.New(oraclegate.NewDynamoStore(db, cfg.WorkflowsTable), cfg.OracleHost, cfg.Gate, nil, log)
 	s, err := workflow.NewSweeper(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now), sqs.NewFromConfig(cfg.AWS),
-		notify, cfg.Workflow, workflow.SweepOptions{Logger: log, Gate: gate})
+		notify, cfg.Workflow, workflow.SweepOptions{Logger: log, Gate: gate, Metrics: rec,
+			Connections: connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now)})
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(s.Handle)
+	lambda.Start(metrics.Flushing(rec, s.Handle))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
 
@@ -26,6 +27,8 @@ func main() {
 	}
 	api := notifier.NewManagementClient(cfg.AWS, cfg.ManagementEndpoint)
 	conns := connection.NewDynamoStore(dynamodb.NewFromConfig(cfg.AWS), cfg.ConnectionsTable, time.Now)
-	n := notifier.New(nil, nil, api, notifier.Options{Logger: log}) // PostTo alone uses neither store
-	lambda.Start(notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: conns}).Handle)
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
+	n := notifier.New(nil, nil, api, notifier.Options{Logger: log, Metrics: rec}) // PostTo alone uses neither store
+	h := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: conns})
+	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

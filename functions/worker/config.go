@@ -23,6 +23,9 @@ type config struct {
 	// DeadLetterURL (WORKFLOW_DLQ_URL) receives malformed messages; when
 	// unset they are left to the queue's redrive policy.
 	DeadLetterURL string
+	// StackName (STACK_NAME, optional; template.yaml sets it) is the Stack
+	// dimension of every metric; metrics.New makes it "local" when empty.
+	StackName string
 
 	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
 	// required), PollInterval (ORACLE_POLL_INTERVAL), Deadline
@@ -70,6 +73,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DeadLetterURL:      env.OptionalURL("WORKFLOW_DLQ_URL"),
 		Workflow:           workflow.DefaultConfig(),
 		OracleSecretARN:    env.Optional("ORACLE_SECRET_ARN"),
+		StackName:          env.Optional("STACK_NAME"),
 	}
 	wf := &c.Workflow
 	wf.ReadShared(env)

@@ -35,6 +35,7 @@ var deployed = envtest.With(envtest.AWS, map[string]string{
 	"ORACLE_BREAKER_PROBE_INTERVAL": "30s",
 	"ORACLE_RESUME_SPACING":         "1s",
 	"ORACLE_MAX_RUNNING_JOBS":       "5",
+	"STACK_NAME":                    "fbdi-prod",
 })
 
 // templateGate is the breaker and job slots template.yaml configures.
@@ -71,7 +72,7 @@ func TestLoadConfig(t *testing.T) {
 			"HISTORY_RETENTION": "", "WORKFLOW_DLQ_URL": "", "WORKFLOW_MAX_RECEIVES": "",
 			"WORKFLOW_CHECKPOINT_RESERVE": "", "ORACLE_RETRY_ATTEMPTS": "", "ORACLE_RETRY_BASE": "", "ORACLE_RETRY_MAX": "",
 			"ORACLE_BREAKER_THRESHOLD": "", "ORACLE_BREAKER_WINDOW": "", "ORACLE_BREAKER_PROBE_INTERVAL": "",
-			"ORACLE_RESUME_SPACING": "", "ORACLE_MAX_RUNNING_JOBS": ""}),
+			"ORACLE_RESUME_SPACING": "", "ORACLE_MAX_RUNNING_JOBS": "", "STACK_NAME": ""}),
 			Want: loaded{oracle: oracle.Config{BaseURL: "https://abcd.fa.ocs.oraclecloud.com"}, poll: workflow.DefaultPollInterval,
 				gate: oraclegate.Config{Threshold: oraclegate.DefaultThreshold, Window: oraclegate.DefaultWindow,
 					ProbeInterval: oraclegate.DefaultProbeInterval, ResumeSpacing: oraclegate.DefaultResumeSpacing}}},
@@ -170,7 +171,7 @@ func TestLoadConfig(t *testing.T) {
 		}
 		if cfg.ConnectionsTable != env["CONNECTIONS_TABLE"] || cfg.NotificationsTable != env["NOTIFICATIONS_TABLE"] ||
 			cfg.WorkflowsTable != env["WORKFLOWS_TABLE"] || cfg.ManagementEndpoint != env["MANAGEMENT_ENDPOINT"] ||
-			cfg.DeadLetterURL != env["WORKFLOW_DLQ_URL"] {
+			cfg.DeadLetterURL != env["WORKFLOW_DLQ_URL"] || cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values", cfg)
 		}
 	})

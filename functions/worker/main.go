@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
@@ -41,19 +42,20 @@ func main() {
 		cfg.Oracle.Username, cfg.Oracle.Password = f["username"], f["password"]
 	}
 
+	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
 	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		notifier.Options{Logger: log, Retention: cfg.Retention})
+		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec})
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err
 	}
 	gate := oraclegate.New(oraclegate.NewDynamoStore(db, cfg.WorkflowsTable), cfg.Oracle.Host(), cfg.Gate, nil, log)
 	engine, err := workflow.NewEngine(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now),
-		oracle.New(cfg.Oracle, nil), q, notify, cfg.Workflow, workflow.Options{Logger: log, Gate: gate})
+		oracle.New(cfg.Oracle, nil), q, notify, cfg.Workflow, workflow.Options{Logger: log, Gate: gate, Metrics: rec})
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(workflow.NewWorker(engine, q, cfg.DeadLetterURL, log).Handle)
+	lambda.Start(metrics.Flushing(rec, workflow.NewWorker(engine, q, cfg.DeadLetterURL, log).Handle))
 }

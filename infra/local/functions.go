@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,6 +22,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/queue"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 	"github.com/finance/fbdi-notify/internal/local/stream"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
@@ -62,13 +64,18 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	mgmt := managementClient(s.base, &s.gateway)
 	sqsClient := s.queues.client
 
+	// The functions record their metrics on stdout, as on Lambda, under
+	// Stack "local". One recorder serves them all here (they share one
+	// Notifier): what is pending is written when any invocation ends.
+	rec := metrics.New(os.Stdout, "local", nil)
+
 	conns := &streamingStore{Store: stores.connections}
-	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut})
+	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut, Metrics: rec})
 	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: stores.connections})
 	conns.onInsert = func(c connection.Connection) {
 		// As Lambda invokes it: with a Lambda context, whose request id the handler logs.
 		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: ulid.Make().String()})
-		go welcome.Handle(ctx, streamRecord(c))
+		go metrics.Flushing(rec, welcome.Handle)(ctx, streamRecord(c))
 	}
 
 	verifier, err := auth.NewVerifier([]byte(cfg.JWTSecret), auth.DefaultLeeway, time.Now, auth.WithTokenTypes(cfg.TokenTypes...))
@@ -90,12 +97,13 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 		return err
 	}
 	gate := oraclegate.New(stores.gate, oracle.Config{BaseURL: s.oracleURL}.Host(), cfg.Gate, nil, log)
-	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log, Gate: gate})
+	engine, err := workflow.NewEngine(stores.workflows, oc, sqsClient, notify, wcfg, workflow.Options{Logger: log, Gate: gate, Metrics: rec})
 	if err != nil {
 		return functions{}, err
 	}
 	worker := workflow.NewWorker(engine, sqsClient, s.queues.URL("workflow-dlq"), log)
-	sweeper, err := workflow.NewSweeper(stores.workflows, sqsClient, notify, wcfg, workflow.SweepOptions{Logger: log, Gate: gate})
+	sweeper, err := workflow.NewSweeper(stores.workflows, sqsClient, notify, wcfg, workflow.SweepOptions{Logger: log, Gate: gate,
+		Metrics: rec, Connections: stores.connections})
 	if err != nil {
 		return functions{}, err
 	}
@@ -104,16 +112,20 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 
 	return functions{
 		websocket: map[string]apigw.Handler{
-			"ConnectFunction":    route.NewConnect(verifier, conns, time.Now, log).Handle,
+			"ConnectFunction":    metrics.Flushing(rec, route.NewConnect(verifier, conns, time.Now, log).WithMetrics(rec).Handle),
 			"DisconnectFunction": route.NewDisconnect(conns, log).Handle,
-			"MessageFunction": route.NewMessage(route.MessageConfig{
+			"MessageFunction": metrics.Flushing(rec, route.NewMessage(route.MessageConfig{
 				Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
 				Posters: func(string) route.Poster { return n },
 				Status:  workflow.NewService(stores.workflows).Status,
-			}).Handle,
+				Metrics: rec,
+			}).Handle),
 		},
-		queue: map[string]queue.Handler{"WorkerFunction": worker.Handle, "NotifyFunction": notifyQueue.Handle},
-		sweep: sweeper.Handle,
+		queue: map[string]queue.Handler{
+			"WorkerFunction": metrics.Flushing(rec, worker.Handle),
+			"NotifyFunction": metrics.Flushing(rec, notifyQueue.Handle),
+		},
+		sweep: metrics.Flushing(rec, sweeper.Handle),
 	}, nil
 }
 

@@ -36,6 +36,7 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 	values := map[string]string{
 		"AWS_ENDPOINT_URL":            s.cfg.AWSEndpoint,
 		"LOG_LEVEL":                   strings.ToLower(s.cfg.LogLevel.String()),
+		"STACK_NAME":                  "local", // the Stack dimension of the metrics, as in the stack itself
 		"CONNECTIONS_TABLE":           s.cfg.ResourcePrefix + localTables["ConnectionsTable"],
 		"NOTIFICATIONS_TABLE":         s.cfg.ResourcePrefix + localTables["NotificationsTable"],
 		"WORKFLOWS_TABLE":             s.cfg.ResourcePrefix + localTables["WorkflowsTable"],

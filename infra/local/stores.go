@@ -27,10 +27,17 @@ var localTables = map[string]string{
 
 // stores are the three stores of the system.
 type stores struct {
-	connections connection.Store
+	connections connectionStore
 	history     history.Store
 	workflows   workflow.Store
 	gate        oraclegate.Store // the Oracle breaker and job slots, beside the workflows
+}
+
+// connectionStore is the connection store, which the sweeper also counts
+// (ConnectionsOpen).
+type connectionStore interface {
+	connection.Store
+	workflow.Counter
 }
 
 // newStores returns the embedded stores when db is nil, else DynamoDB stores

@@ -31,6 +31,7 @@ type dynamoAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // item is one row of the connections table.
@@ -69,7 +70,8 @@ var (
 // (strongly consistent) GetItem, ByUser one Query on the byUser index per 1 MB
 // of the user's rows (in practice one), ClaimWelcome and ReleaseWelcome one
 // conditional UpdateItem, Spend one conditional UpdateItem, two for the first
-// spend of a window (see Spend). It never scans. ByUser reads a global
+// spend of a window (see Spend). Only Count scans (for the sweeper's
+// gauge, never on a request path). ByUser reads a global
 // secondary index, so a connection put a moment ago may be missing for a
 // fraction of a second. ExpiresAt is kept to the second.
 type DynamoStore struct {
@@ -188,6 +190,44 @@ func (s *DynamoStore) ByUser(ctx context.Context, userID string) ([]Connection, 
 		}
 	}
 	return conns, nil
+}
+
+// Count returns the number of live connections (expiresAt after now):
+// the ConnectionsOpen gauge, which the sweeper records on its schedule. It
+// Scans the whole table with Select=COUNT and a filter on expiresAt,
+// following LastEvaluatedKey page by page (1 MB each): every row is one
+// connection, so nothing else needs filtering out.
+//
+// Cost: a Scan reads every item, filtered or not, so each Count consumes
+// RCUs = table size / 4 KB, halved because the read is eventually
+// consistent (about one RCU per 8 KB of rows, expired rows that TTL has not
+// deleted yet included), and takes time growing with the table. That is why it is never on a request path: the
+// sweeper runs it once per schedule (every few minutes). Being eventually
+// consistent, it may miss a connection made or count one closed a moment
+// before.
+func (s *DynamoStore) Count(ctx context.Context) (int, error) {
+	expr, err := expression.NewBuilder().
+		WithFilter(expression.Name(attrExpiresAt).GreaterThan(expression.Value(s.now().Unix()))).
+		Build()
+	if err != nil {
+		return 0, fmt.Errorf("connection: count: %w", err)
+	}
+	pages := dynamodb.NewScanPaginator(s.client, &dynamodb.ScanInput{
+		TableName:                 aws.String(s.table),
+		Select:                    types.SelectCount,
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	n := 0
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("connection: count: %w", err)
+		}
+		n += int(page.Count)
+	}
+	return n, nil
 }
 
 func key(id string) map[string]types.AttributeValue {

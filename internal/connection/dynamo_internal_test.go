@@ -54,7 +54,7 @@ func TestPutItemShape(t *testing.T) {
 				got = in
 				return &dynamodb.PutItemOutput{}, nil
 			}}
-			if err := NewDynamoStore(fake, "conns", nil).Put(context.Background(), tt.c); err != nil {
+			if err := NewDynamoStore(fakeDB{FakeDynamoDB: fake}, "conns", nil).Put(context.Background(), tt.c); err != nil {
 				t.Fatal(err)
 			}
 			if aws.ToString(got.TableName) != "conns" || got.ConditionExpression != nil {
@@ -83,7 +83,7 @@ func TestByUserFollowsPages(t *testing.T) {
 		}
 		return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{row("c3")}}, nil
 	}}
-	conns, err := NewDynamoStore(fake, "conns", func() time.Time { return t0 }).ByUser(context.Background(), "u")
+	conns, err := NewDynamoStore(fakeDB{FakeDynamoDB: fake}, "conns", func() time.Time { return t0 }).ByUser(context.Background(), "u")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestGetDecodes(t *testing.T) {
 				}
 				return &dynamodb.GetItemOutput{Item: tt.item}, nil
 			}}
-			c, err := NewDynamoStore(fake, "conns", func() time.Time { return t0 }).Get(context.Background(), "c")
+			c, err := NewDynamoStore(fakeDB{FakeDynamoDB: fake}, "conns", func() time.Time { return t0 }).Get(context.Background(), "c")
 			switch {
 			case tt.wantFail:
 				if err == nil || errors.Is(err, ErrNotFound) {
@@ -166,7 +166,8 @@ func TestErrorsWrapped(t *testing.T) {
 		GetItemFn: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) { return nil, errBoom },
 		QueryFn:   func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) { return nil, errBoom },
 	}
-	st := NewDynamoStore(fake, "conns", nil)
+	st := NewDynamoStore(fakeDB{FakeDynamoDB: fake,
+		ScanFn: func(*dynamodb.ScanInput) (*dynamodb.ScanOutput, error) { return nil, errBoom }}, "conns", nil)
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -183,6 +184,13 @@ func TestErrorsWrapped(t *testing.T) {
 			}
 			return err
 		}, want: "connection: by user u: "},
+		{name: "count", op: func() error {
+			if n, err := st.Count(ctx); n != 0 || err == nil {
+				t.Errorf("Count = %d, %v; want 0 and an error", n, err)
+			}
+			_, err := st.Count(ctx)
+			return err
+		}, want: "connection: count: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,5 +199,69 @@ func TestErrorsWrapped(t *testing.T) {
 				t.Errorf("error = %v, want %q wrapping the SDK error", err, tt.want+"boom")
 			}
 		})
+	}
+}
+
+// fakeDB is awstest.FakeDynamoDB with the Scan that Count makes.
+type fakeDB struct {
+	*awstest.FakeDynamoDB
+	ScanFn func(*dynamodb.ScanInput) (*dynamodb.ScanOutput, error)
+}
+
+func (f fakeDB) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if f.ScanFn == nil {
+		panic("fakeDB: unexpected Scan")
+	}
+	return f.ScanFn(in)
+}
+
+// TestCountScansEveryPage pins Count's Scan: Select=COUNT (no item is
+// returned), live rows only (expiresAt after now, as ByUser filters), and
+// every page summed, following LastEvaluatedKey until there is none.
+func TestCountScansEveryPage(t *testing.T) {
+	pages := []*dynamodb.ScanOutput{
+		{Count: 3, ScannedCount: 4, LastEvaluatedKey: map[string]types.AttributeValue{"connectionId": s("c4")}},
+		{Count: 0, ScannedCount: 2, LastEvaluatedKey: map[string]types.AttributeValue{"connectionId": s("c6")}},
+		{Count: 2, ScannedCount: 2},
+	}
+	var ins []*dynamodb.ScanInput
+	fake := fakeDB{FakeDynamoDB: &awstest.FakeDynamoDB{}, ScanFn: func(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
+		ins = append(ins, in)
+		return pages[len(ins)-1], nil
+	}}
+	n, err := NewDynamoStore(fake, "conns", func() time.Time { return t0 }).Count(context.Background())
+	if err != nil || n != 5 {
+		t.Fatalf("Count = %d, %v; want 5 (3+0+2 over three pages)", n, err)
+	}
+	if len(ins) != 3 {
+		t.Fatalf("Scan calls = %d, want 3", len(ins))
+	}
+	for i, in := range ins {
+		if aws.ToString(in.TableName) != "conns" || in.Select != types.SelectCount || in.IndexName != nil {
+			t.Errorf("scan %d: table %q select %q index %v; want conns, COUNT, the table", i,
+				aws.ToString(in.TableName), in.Select, in.IndexName)
+		}
+		filter := aws.ToString(in.FilterExpression)
+		name := ""
+		for k, v := range in.ExpressionAttributeNames {
+			if v == "expiresAt" && strings.Contains(filter, k+" > ") {
+				name = k
+			}
+		}
+		var now string
+		for k, v := range in.ExpressionAttributeValues {
+			if n, ok := v.(*types.AttributeValueMemberN); ok && strings.HasSuffix(filter, "> "+k) {
+				now = n.Value
+			}
+		}
+		if name == "" || now != "1772359200" {
+			t.Errorf("scan %d: filter %q names %v values %v; want expiresAt > %d", i, filter,
+				in.ExpressionAttributeNames, in.ExpressionAttributeValues, t0.Unix())
+		}
+	}
+	if ins[0].ExclusiveStartKey != nil || !reflect.DeepEqual(ins[1].ExclusiveStartKey, pages[0].LastEvaluatedKey) ||
+		!reflect.DeepEqual(ins[2].ExclusiveStartKey, pages[1].LastEvaluatedKey) {
+		t.Errorf("ExclusiveStartKeys = %v, %v, %v; want none, then each page's LastEvaluatedKey",
+			ins[0].ExclusiveStartKey, ins[1].ExclusiveStartKey, ins[2].ExclusiveStartKey)
 	}
 }

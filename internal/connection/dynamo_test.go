@@ -89,6 +89,13 @@ func TestDynamoStoreCalls(t *testing.T) {
 			}
 			return nil
 		}, Want: map[string]int{"UpdateItem": 1}},
+		{Name: "sweeper: Count of a small table", Op: func(ctx context.Context) error {
+			n, err := s.Count(ctx)
+			if n != 4 {
+				t.Errorf("Count = %d, want 4", n)
+			}
+			return err
+		}, Want: map[string]int{"Scan": 1}},
 		{Name: "Get of an empty ID makes no call", Op: func(ctx context.Context) error {
 			_, err := s.Get(ctx, "")
 			if err == nil {

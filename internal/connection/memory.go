@@ -103,6 +103,21 @@ func (s *MemoryStore) ByUser(_ context.Context, userID string) ([]Connection, er
 	return conns, nil
 }
 
+// Count returns the number of connections that have not expired. It
+// looks at every connection held, as DynamoStore.Count scans its table.
+func (s *MemoryStore) Count(_ context.Context) (int, error) {
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, c := range s.byID {
+		if live(c.ExpiresAt, now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // ClaimWelcome records the welcome claim at, unless there is one.
 func (s *MemoryStore) ClaimWelcome(_ context.Context, id string, at time.Time) error {
 	s.mu.Lock()

@@ -7,7 +7,8 @@ const (
 	// NotificationsStored counts notifications added to a user's history
 	// (notify, worker, sweeper).
 	NotificationsStored = "NotificationsStored"
-	// NotificationsDelivered counts posts a connection accepted.
+	// NotificationsDelivered counts posts a connection accepted: live
+	// notifications, welcomes and resume replays.
 	NotificationsDelivered = "NotificationsDelivered"
 	// NotificationsRetried counts notifications sent again later through
 	// the queue because a post failed for a reason that may pass.
@@ -18,13 +19,16 @@ const (
 	// ConnectionsGone counts connections found gone (410) and removed.
 	ConnectionsGone = "ConnectionsGone"
 	// FanoutLatency is the time from a notification's arrival on the queue
-	// (SentTimestamp) to its last post, in milliseconds.
+	// (SentTimestamp) to its last post, in milliseconds; for a notification
+	// of the worker or the sweeper, from the call to its last post.
 	FanoutLatency = "FanoutLatency"
 
 	// ConnectsAccepted counts $connect requests let in.
 	ConnectsAccepted = "ConnectsAccepted"
 	// ConnectsRefused counts $connect requests refused, by Reason.
 	ConnectsRefused = "ConnectsRefused"
+	// MessagesRateLimited counts client messages refused with rate_limited.
+	MessagesRateLimited = "MessagesRateLimited"
 	// ConnectionsOpen is the number of connections open now, a gauge the
 	// sweeper records on each run.
 	ConnectionsOpen = "ConnectionsOpen"
@@ -79,6 +83,6 @@ func Call(v string) Dim { return Dim{Name: DimCall, Value: v} }
 // the docs name only metrics that exist.
 var Names = []string{
 	NotificationsStored, NotificationsDelivered, NotificationsRetried, NotificationsFailed, ConnectionsGone,
-	FanoutLatency, ConnectsAccepted, ConnectsRefused, ConnectionsOpen, Workflows, StepDuration, WorkflowsStranded,
+	FanoutLatency, ConnectsAccepted, ConnectsRefused, MessagesRateLimited, ConnectionsOpen, Workflows, StepDuration, WorkflowsStranded,
 	OracleErrors, OracleRetries, WorkflowsParked, BreakerOpen,
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -94,6 +95,15 @@ type Options struct {
 	// Default: smithy-go's time.SleepWithContext. Tests replace it to run
 	// without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Metrics receives what the Notifier, and the QueueHandler and
+	// WelcomeHandler built on it, do: NotificationsStored (per history
+	// item added), NotificationsDelivered (per post a connection accepted,
+	// welcomes and resumes included), NotificationsRetried (per redelivery
+	// sent), NotificationsFailed by Reason (the Reason constants),
+	// ConnectionsGone (per gone connection deleted) and FanoutLatency (see
+	// NotifyMany and QueueHandler.Handle). Nil records nothing.
+	Metrics *metrics.Recorder
 }
 
 // Notifier stores notifications in history and posts them to connections.
@@ -111,6 +121,7 @@ type Notifier struct {
 	retryCap     time.Duration
 	connectGrace time.Duration
 	sleep        func(context.Context, time.Duration) error
+	metrics      *metrics.Recorder
 }
 
 // New returns a Notifier that keeps history in hist, finds connections in
@@ -120,7 +131,8 @@ type Notifier struct {
 func New(conns connection.Store, hist history.Store, post Poster, opts Options) *Notifier {
 	n := &Notifier{conns: conns, hist: hist, post: post, log: opts.Logger, now: opts.Now,
 		concurrency: opts.Concurrency, retention: opts.Retention, maxRetries: opts.MaxRetries,
-		retryBase: opts.RetryBase, retryCap: opts.RetryCap, connectGrace: opts.ConnectGrace, sleep: opts.Sleep}
+		retryBase: opts.RetryBase, retryCap: opts.RetryCap, connectGrace: opts.ConnectGrace, sleep: opts.Sleep,
+		metrics: opts.Metrics}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -180,6 +192,8 @@ type Failure struct {
 // looking up the connections failed, before any post, so that the caller can
 // retry the whole call: storing the same ID again is a no-op. A failed post
 // does not stop the others; it is listed in the Report.
+//
+// Its metrics are NotifyMany's.
 func (n *Notifier) Notify(ctx context.Context, userID string, note notification.Notification) (Report, error) {
 	return n.NotifyMany(ctx, []string{userID}, note)
 }
@@ -193,7 +207,31 @@ func (n *Notifier) Notify(ctx context.Context, userID string, note notification.
 // lookup completes before the first post, so an error (which the caller
 // retries) never follows a partial delivery. The Report covers the
 // connections of all users.
+//
+// Besides the counts every delivery records (see Options.Metrics), the
+// outcome of a call is final as far as the Notifier knows: each failed post
+// counts in NotificationsFailed (per user and Reason: ReasonTooLarge,
+// ReasonRetriesExhausted for a post throttled on every retry,
+// ReasonPostError otherwise), and so does a returned error (ReasonTooLarge
+// or ReasonStoreError). Its FanoutLatency is the time from the call's start
+// to the end of its last post; a call that posts nothing records none.
 func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notification.Notification) (Report, error) {
+	report, err := n.notify(ctx, n.now(), userIDs, note)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		n.failed(ReasonTooLarge, 1)
+	case err != nil:
+		n.failed(ReasonStoreError, 1)
+	}
+	n.failedPosts(report.Failed, directReason)
+	return report, err
+}
+
+// notify is NotifyMany without counting failures, which its callers judge:
+// it records NotificationsStored, NotificationsDelivered, ConnectionsGone
+// and, when it posted anything, FanoutLatency from since to the end of the
+// last post.
+func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string, note notification.Notification) (Report, error) {
 	note.Stamp(n.now())
 	report := Report{ID: note.ID}
 	data, err := json.Marshal(note)
@@ -215,6 +253,7 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 		if err != nil {
 			return err
 		}
+		n.metrics.Count(metrics.NotificationsStored, 1)
 		own := note
 		own.Cursor = p.Cursor()
 		payloads[i], err = json.Marshal(own)
@@ -243,6 +282,9 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 		gone[i], outcomes[i] = n.deliver(ctx, conns[i], posts[i])
 		return nil
 	})
+	if len(conns) > 0 {
+		n.metrics.Duration(metrics.FanoutLatency, n.now().Sub(since))
+	}
 	for i, c := range conns {
 		switch {
 		case gone[i]:
@@ -260,7 +302,8 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 }
 
 // deliver posts data to c. A connection API Gateway reports gone is deleted
-// from the store (gone is true) unless it is too new to be live yet.
+// from the store (gone is true, and ConnectionsGone counts it once deleted)
+// unless it is too new to be live yet.
 func (n *Notifier) deliver(ctx context.Context, c connection.Connection, data []byte) (gone bool, err error) {
 	log := lambdaenv.LoggerFrom(ctx, n.log)
 	err = n.PostTo(ctx, c.ID, data)
@@ -278,7 +321,9 @@ func (n *Notifier) deliver(ctx context.Context, c connection.Connection, data []
 	if derr := n.conns.Delete(ctx, c.ID); derr != nil {
 		// The next notification finds it again and retries the delete.
 		log.WarnContext(ctx, "delete gone connection failed", "connection_id", c.ID, "error", derr)
+		return true, nil
 	}
+	n.metrics.Count(metrics.ConnectionsGone, 1)
 	return true, nil
 }
 
@@ -292,6 +337,7 @@ func noSDKRetry(o *apigatewaymanagementapi.Options) { o.Retryer = aws.NopRetryer
 // gone (HTTP 410), ErrTooLarge if data exceeds MaxPayload (checked before
 // posting) or API Gateway refuses it (413), ErrThrottled if every retry was
 // throttled, or the API error. PostTo never changes the connection store.
+// A post the connection accepted counts in NotificationsDelivered.
 func (n *Notifier) PostTo(ctx context.Context, connectionID string, data []byte) error {
 	if len(data) > MaxPayload {
 		return fmt.Errorf("notifier: post to %s (%d bytes): %w", connectionID, len(data), ErrTooLarge)
@@ -301,6 +347,7 @@ func (n *Notifier) PostTo(ctx context.Context, connectionID string, data []byte)
 		_, err := n.post.PostToConnection(ctx, in, noSDKRetry)
 		switch {
 		case err == nil:
+			n.metrics.Count(metrics.NotificationsDelivered, 1)
 			return nil
 		case isGone(err):
 			return fmt.Errorf("notifier: post to %s: %w", connectionID, ErrGone)

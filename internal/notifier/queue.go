@@ -49,10 +49,11 @@ type QueueHandler struct {
 	log    *slog.Logger
 
 	// QueueOptions (retry.go)
-	queueURL string
-	delays   []time.Duration
-	reserve  time.Duration
-	now      func() time.Time
+	queueURL    string
+	delays      []time.Duration
+	reserve     time.Duration
+	maxReceives int // 0: none
+	now         func() time.Time
 }
 
 // NewQueueHandler returns a handler that delivers through n and moves malformed
@@ -82,7 +83,25 @@ func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Log
 // less than QueueOptions.Reserve is left before ctx's deadline, Handle takes
 // no new message (after the first) and reports the rest in
 // BatchItemFailures, so a timeout never makes SQS deliver again a message
-// already posted. Handle never returns an error.
+// already posted.
+//
+// On a message's last receive (ApproximateReceiveCount at least
+// QueueOptions.MaxReceives), a failure that would have it delivered again
+// sends it to the dead-letter queue instead, with the failure as its
+// reason, and it counts as handled; only if that send fails is it reported
+// in BatchItemFailures, for the redrive policy to move it without one.
+//
+// Its metrics (Options.Metrics of its Notifier) are the Notifier's, and:
+// NotificationsRetried per redelivery sent; NotificationsFailed once per
+// message dead-lettered as malformed (ReasonInvalidMessage) or too large
+// (ReasonTooLarge), per user whose posts failed for good (ReasonTooLarge,
+// ReasonPostError at once; ReasonRetriesExhausted after the last
+// redelivery), and per message that failed on its last receive (by what
+// failed: ReasonStoreError, ReasonInvalidMessage, ReasonTooLarge, or
+// ReasonRetriesExhausted otherwise). A message's FanoutLatency runs from its
+// SentTimestamp (when SQS accepted it; the start of its handling when it
+// has none) to the end of its last post; a redelivery records none, since
+// its delay is deliberate. Handle never returns an error.
 func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx, log := lambdaenv.Invocation(ctx, h.log)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -96,7 +115,7 @@ func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.S
 			break
 		}
 		ctx, log := lambdaenv.With(ctx, log, "message_id", msg.MessageId)
-		if err := h.handle(ctx, log, msg); err != nil {
+		if err := h.handle(ctx, log, msg); err != nil && !h.giveUp(ctx, log, msg, err) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
 	}
@@ -111,31 +130,90 @@ func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.
 	}
 	users, note, err := parseMessage(msg)
 	if err != nil {
-		return h.deadLetter(ctx, log, msg, err.Error())
+		return h.deadLetter(ctx, log, msg, ReasonInvalidMessage, err.Error())
 	}
-	report, err := h.n.NotifyMany(ctx, users, note)
+	report, err := h.n.notify(ctx, sentAt(msg, h.n.now), users, note)
 	switch {
 	case errors.Is(err, ErrTooLarge):
-		return h.deadLetter(ctx, log, msg, fmt.Sprintf("notification does not fit in %d bytes once stamped", MaxPayload-replayOverhead))
+		return h.deadLetter(ctx, log, msg, ReasonTooLarge,
+			fmt.Sprintf("notification does not fit in %d bytes once stamped", MaxPayload-replayOverhead))
 	case err != nil:
 		log.ErrorContext(ctx, "notify failed; message will be retried", "error", err)
-		return err
+		return withReason(ReasonStoreError, err)
 	}
 	log.InfoContext(ctx, "notification delivered", "notification_id", report.ID, "type", note.Type,
 		"users", len(users), "delivered", len(report.Delivered), "gone", len(report.Gone), "failed", len(report.Failed))
 	return h.retryLater(ctx, log, msg, report.ID, 1, report.Failed)
 }
 
-// deadLetter sends msg to the dead-letter queue with reason. It returns an
-// error only when the message could not be kept there.
-func (h *QueueHandler) deadLetter(ctx context.Context, log *slog.Logger, msg events.SQSMessage, reason string) error {
+// deadLetter sends msg to the dead-letter queue with reason, and counts it
+// in NotificationsFailed by failure (a Reason constant). It returns an
+// error, carrying failure, only when the message could not be kept there.
+func (h *QueueHandler) deadLetter(ctx context.Context, log *slog.Logger, msg events.SQSMessage, failure, reason string) error {
 	reason = deadletter.Truncate(reason, deadletter.MaxReason)
 	if err := deadletter.Send(ctx, h.sqs, h.dlqURL, msg, reason); err != nil {
 		log.ErrorContext(ctx, "malformed message not dead-lettered; leaving it to the retries and the redrive policy", "reason", reason, "error", err)
-		return fmt.Errorf("notifier: dead-letter %s: %w", msg.MessageId, err)
+		return withReason(failure, fmt.Errorf("notifier: dead-letter %s: %w", msg.MessageId, err))
 	}
 	log.WarnContext(ctx, "malformed message moved to dead-letter queue", "reason", reason)
+	h.n.failed(failure, 1)
 	return nil
+}
+
+// giveUp ends a message whose handling failed with err, if this is its last
+// receive (QueueOptions.MaxReceives): it counts the message in
+// NotificationsFailed (by err's Reason; ReasonRetriesExhausted when it has
+// none) and sends it to the dead-letter queue with err as its reason. It
+// reports whether the message is done with; if not (not its last receive,
+// or the send failed), SQS is to deliver it again, or its redrive policy
+// to move it.
+func (h *QueueHandler) giveUp(ctx context.Context, log *slog.Logger, msg events.SQSMessage, err error) bool {
+	count, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	if h.maxReceives <= 0 || count < h.maxReceives {
+		return false
+	}
+	failure := ReasonRetriesExhausted
+	var r *reasonError
+	if errors.As(err, &r) {
+		failure = r.reason
+	}
+	h.n.failed(failure, 1) // moved now, or by the redrive policy
+	reason := deadletter.Truncate(fmt.Sprintf("receive %d of %d failed: %v", count, h.maxReceives, err), deadletter.MaxReason)
+	if derr := deadletter.Send(ctx, h.sqs, h.dlqURL, msg, reason); derr != nil {
+		log.ErrorContext(ctx, "last receive failed and not dead-lettered; the redrive policy moves the message",
+			"receive_count", count, "reason", reason, "error", derr)
+		return false
+	}
+	log.ErrorContext(ctx, "last receive failed; message moved to dead-letter queue", "receive_count", count, "reason", reason)
+	return true
+}
+
+// reasonError is the failure of a message, with the Reason it counts as in
+// NotificationsFailed if it is its last receive.
+type reasonError struct {
+	reason string // a Reason constant
+	err    error
+}
+
+func (e *reasonError) Error() string { return e.err.Error() }
+func (e *reasonError) Unwrap() error { return e.err }
+
+// withReason returns err with the given Reason, or nil if err is nil.
+func withReason(reason string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &reasonError{reason: reason, err: err}
+}
+
+// sentAt returns the time SQS accepted msg (its SentTimestamp attribute),
+// or now() when it has none.
+func sentAt(msg events.SQSMessage, now func() time.Time) time.Time {
+	ms, err := strconv.ParseInt(msg.Attributes["SentTimestamp"], 10, 64)
+	if err != nil {
+		return now()
+	}
+	return time.UnixMilli(ms)
 }
 
 // malformed returns the error for a message that cannot be delivered (and

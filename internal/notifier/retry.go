@@ -19,6 +19,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/deadletter"
+	"github.com/finance/fbdi-notify/internal/metrics"
 )
 
 // AttrRedelivery is the message attribute that marks a redelivery: a message
@@ -33,6 +34,10 @@ const MaxRetryDelay = 15 * time.Minute
 
 // DefaultReserve is QueueOptions.Reserve's default.
 const DefaultReserve = 5 * time.Second
+
+// DefaultMaxReceives is QueueOptions.MaxReceives' default: template.yaml's
+// NotificationQueue maxReceiveCount.
+const DefaultMaxReceives = 5
 
 // DefaultRetryDelays returns QueueOptions.RetryDelays' default: three
 // redeliveries, 2 s, 10 s and 60 s after the failed post before each.
@@ -95,6 +100,14 @@ type QueueOptions struct {
 	// and reports the untouched ones as batch item failures. It is always a
 	// few seconds under the function's Timeout. Default DefaultReserve.
 	Reserve time.Duration
+	// MaxReceives is the notification queue's maxReceiveCount (its redrive
+	// policy), and must equal it: on a message's receive number
+	// MaxReceives, a failure that would have SQS deliver it again sends it
+	// to the dead-letter queue with its reason instead (see Handle), where
+	// the redrive policy would move it next without one. Lower, messages
+	// get fewer receives; higher, the redrive policy moves them first.
+	// Negative: never, the redrive policy alone. Default DefaultMaxReceives.
+	MaxReceives int
 	// Now is the clock the deadline is read against; default time.Now.
 	Now func() time.Time
 }
@@ -102,7 +115,7 @@ type QueueOptions struct {
 // WithOptions returns a copy of h tuned by o.
 func (h *QueueHandler) WithOptions(o QueueOptions) *QueueHandler {
 	c := *h
-	c.queueURL, c.delays, c.reserve, c.now = o.QueueURL, o.RetryDelays, o.Reserve, o.Now
+	c.queueURL, c.delays, c.reserve, c.maxReceives, c.now = o.QueueURL, o.RetryDelays, o.Reserve, o.MaxReceives, o.Now
 	if c.delays == nil {
 		c.delays = DefaultRetryDelays()
 	}
@@ -111,6 +124,12 @@ func (h *QueueHandler) WithOptions(o QueueOptions) *QueueHandler {
 	}
 	if c.reserve <= 0 {
 		c.reserve = DefaultReserve
+	}
+	switch {
+	case c.maxReceives == 0:
+		c.maxReceives = DefaultMaxReceives
+	case c.maxReceives < 0:
+		c.maxReceives = 0
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -176,7 +195,7 @@ func parseRedelivery(msg events.SQSMessage) (*redelivery, error) {
 func (h *QueueHandler) redeliver(ctx context.Context, log *slog.Logger, msg events.SQSMessage) error {
 	r, err := parseRedelivery(msg)
 	if err != nil {
-		return h.deadLetter(ctx, log, msg, err.Error())
+		return h.deadLetter(ctx, log, msg, ReasonInvalidMessage, err.Error())
 	}
 	// Only the user's own connections: a forged redelivery naming another
 	// user's connection must not reach it.
@@ -184,7 +203,7 @@ func (h *QueueHandler) redeliver(ctx context.Context, log *slog.Logger, msg even
 	if err != nil {
 		log.ErrorContext(ctx, "redelivery: look up connections failed; message will be retried",
 			"user_id", r.UserID, "notification_id", r.NotificationID, "error", err)
-		return fmt.Errorf("notifier: redeliver %s: look up connections: %w", r.NotificationID, err)
+		return withReason(ReasonStoreError, fmt.Errorf("notifier: redeliver %s: look up connections: %w", r.NotificationID, err))
 	}
 	var failed []Failure
 	for _, p := range r.Connections {
@@ -202,12 +221,14 @@ func (h *QueueHandler) redeliver(ctx context.Context, log *slog.Logger, msg even
 	return h.retryLater(ctx, log, msg, r.NotificationID, r.Attempts+1, failed)
 }
 
-// retryLater sends a redelivery for the failures that may pass, one per
-// user, after the delay for the given number of attempts; once they are
-// used up, it records the failures. It returns an error only if neither
-// could be done, for SQS to deliver msg again.
+// retryLater counts the failures that will not pass in NotificationsFailed
+// and sends a redelivery for those that may, one per user, after the delay
+// for the given number of attempts; once they are used up, it records the
+// failures. It returns an error only if neither could be done, for SQS to
+// deliver msg again.
 func (h *QueueHandler) retryLater(ctx context.Context, log *slog.Logger, msg events.SQSMessage,
 	notificationID string, attempts int, failures []Failure) error {
+	h.n.failedPosts(failures, permanentReason)
 	byUser := map[string]*redelivery{}
 	for _, f := range failures {
 		if !retryable(f.Err) {
@@ -229,7 +250,7 @@ func (h *QueueHandler) retryLater(ctx context.Context, log *slog.Logger, msg eve
 			errs = append(errs, h.recordFailure(ctx, log, msg, r))
 		}
 	}
-	return errors.Join(errs...)
+	return withReason(ReasonRetriesExhausted, errors.Join(errs...))
 }
 
 // sendRedelivery sends r to the handler's queue, delayed by delay.
@@ -253,12 +274,14 @@ func (h *QueueHandler) sendRedelivery(ctx context.Context, log *slog.Logger, r *
 	}
 	log.InfoContext(ctx, "redelivery scheduled", "user_id", r.UserID, "notification_id", r.NotificationID,
 		"connections", len(r.Connections), "attempts", r.Attempts, "delay", delay)
+	h.n.metrics.Count(metrics.NotificationsRetried, 1)
 	return nil
 }
 
-// recordFailure logs "delivery failed" for each of r's connections and
-// sends r to the dead-letter queue. Without a dead-letter queue the log
-// lines are the record.
+// recordFailure logs "delivery failed" for each of r's connections, sends
+// r to the dead-letter queue and counts it in NotificationsFailed
+// (ReasonRetriesExhausted). Without a dead-letter queue the log lines and
+// the count are the record.
 func (h *QueueHandler) recordFailure(ctx context.Context, log *slog.Logger, msg events.SQSMessage, r *redelivery) error {
 	ids := make([]string, len(r.Connections))
 	for i, p := range r.Connections {
@@ -275,14 +298,12 @@ func (h *QueueHandler) recordFailure(ctx context.Context, log *slog.Logger, msg 
 	}
 	kept := events.SQSMessage{MessageId: msg.MessageId, Body: body}
 	err = deadletter.Send(ctx, h.sqs, h.dlqURL, kept, deadletter.Truncate(reason, deadletter.MaxReason))
-	switch {
-	case errors.Is(err, deadletter.ErrNoQueue):
-		return nil
-	case err != nil:
+	if err != nil && !errors.Is(err, deadletter.ErrNoQueue) {
 		log.ErrorContext(ctx, "failed delivery not dead-lettered; message will be retried",
 			"notification_id", r.NotificationID, "error", err)
 		return fmt.Errorf("notifier: record failure of %s: %w", r.NotificationID, err)
 	}
+	h.n.failed(ReasonRetriesExhausted, 1)
 	return nil
 }
 

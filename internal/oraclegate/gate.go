@@ -131,6 +131,9 @@ type Decision struct {
 	// Reserved is set when a resumed caller was given a later resume slot:
 	// it calls Admit again after Wait with resumed false, and may go.
 	Reserved bool
+	// Open is set when the breaker is open: the call is its probe, or
+	// waits (the BreakerOpen metric).
+	Open bool
 }
 
 // maxConflicts bounds the re-reads of one change.
@@ -186,6 +189,7 @@ func (g *Gate) Admit(ctx context.Context, resumed bool) (Decision, error) {
 			}
 			return true
 		}
+		d.Open = true
 		if now.Before(s.NextProbeAt) || now.Before(s.ProbeUntil) {
 			d.Wait = later(s.NextProbeAt, s.ProbeUntil).Sub(now)
 			return false
@@ -201,13 +205,16 @@ func (g *Gate) Admit(ctx context.Context, resumed bool) (Decision, error) {
 // accepted by Oracle (refused, unavailable). A refusal counts towards
 // Threshold within Window; reaching it opens the breaker. The probe's
 // outcome closes the breaker or keeps it open for another ProbeInterval.
-// An accepted call while the breaker is open closes it too.
-func (g *Gate) Record(ctx context.Context, probe, accepted bool) error {
+// An accepted call while the breaker is open closes it too. It returns
+// whether the breaker is open once the outcome is counted (false with an
+// error).
+func (g *Gate) Record(ctx context.Context, probe, accepted bool) (isOpen bool, err error) {
 	var opened, closed bool
-	err := g.update(ctx, func(s *State) bool {
+	err = g.update(ctx, func(s *State) bool {
 		now := g.now()
 		opened, closed = false, false
 		open := !s.OpenedAt.IsZero()
+		isOpen = open && !accepted
 		switch {
 		case accepted && open:
 			s.OpenedAt, s.NextProbeAt, s.ProbeUntil, s.ClosedAt = time.Time{}, time.Time{}, time.Time{}, now
@@ -228,20 +235,20 @@ func (g *Gate) Record(ctx context.Context, probe, accepted bool) error {
 		s.Refusals++
 		if s.Refusals >= g.cfg.Threshold {
 			s.OpenedAt, s.NextProbeAt, s.ProbeUntil = now, now.Add(g.cfg.ProbeInterval), time.Time{}
-			opened = true
+			opened, isOpen = true, true
 		}
 		return true
 	})
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case opened:
 		g.log.Warn("breaker opened", "oracle_instance", g.instance, "threshold", g.cfg.Threshold,
 			"window", g.cfg.Window.String())
 	case closed:
 		g.log.Info("breaker closed", "oracle_instance", g.instance)
 	}
-	return nil
+	return isOpen, nil
 }
 
 // Acquire takes a job slot for owner (a transaction id), and reports

@@ -16,6 +16,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -90,6 +91,10 @@ type MessageConfig struct {
 	// RateLimit is each connection's budget of client messages, kept on its
 	// row in Connections (see Cost); zero: DefaultRateLimit.
 	RateLimit connection.Limit
+
+	// Metrics counts the messages refused for their connection's budget
+	// (metrics.MessagesRateLimited). Nil: none. What resume posts, the Posters count.
+	Metrics *metrics.Recorder
 }
 
 // Message handles the message routes. It is safe for concurrent use.
@@ -102,6 +107,7 @@ type Message struct {
 	log       *slog.Logger
 	now       func() time.Time
 	rate      connection.Limit
+	metrics   *metrics.Recorder
 
 	mu      sync.Mutex
 	posters map[string]Poster // by endpoint
@@ -126,7 +132,8 @@ func NewMessage(cfg MessageConfig) *Message {
 		rate = DefaultRateLimit
 	}
 	return &Message{conns: cfg.Connections, history: cfg.History, newPoster: cfg.Posters,
-		endpoint: cfg.Endpoint, status: lookup, log: orDiscard(cfg.Logger), now: now, rate: rate, posters: map[string]Poster{}}
+		endpoint: cfg.Endpoint, status: lookup, log: orDiscard(cfg.Logger), now: now, rate: rate,
+		metrics: cfg.Metrics, posters: map[string]Poster{}}
 }
 
 // Handle answers one client message. The reply is the response body (the
@@ -169,6 +176,7 @@ func (h *Message) Handle(ctx context.Context, req events.APIGatewayWebsocketProx
 		reply = bad.reply()
 	case errors.As(err, &limited):
 		log.Info("message rejected", slog.String("code", CodeRateLimited))
+		h.metrics.Count(metrics.MessagesRateLimited, 1)
 		reply = limited.reply()
 	default:
 		log.Error("message failed", slog.String("type", typ), slog.Any("error", err))

@@ -13,6 +13,7 @@ import (
 	smithytime "github.com/aws/smithy-go/time"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
@@ -31,7 +32,7 @@ type Oracle interface {
 // breaker and the job slots of the Oracle instance, shared by all workers.
 type Gate interface {
 	Admit(ctx context.Context, resumed bool) (oraclegate.Decision, error)
-	Record(ctx context.Context, probe, accepted bool) error
+	Record(ctx context.Context, probe, accepted bool) (open bool, err error)
 	Acquire(ctx context.Context, owner string) (bool, error)
 	Release(ctx context.Context, owner string) error
 }
@@ -77,6 +78,12 @@ type Options struct {
 	// Oracle accepted it (see Engine.admit); nil calls Oracle regardless.
 	Gate  Gate
 	Hooks Hooks
+	// Metrics records the workflows that end (Workflows), the time each
+	// completed step took (StepDuration), the Oracle calls that failed
+	// (OracleErrors) or are retried (OracleRetries), the workflows parked
+	// behind an open breaker (WorkflowsParked) and the breaker's state as
+	// the Gate reports it (BreakerOpen). Default nil: nothing is recorded.
+	Metrics *metrics.Recorder
 }
 
 // Engine runs workflows. It is safe for concurrent use; every change to a
@@ -94,6 +101,9 @@ type Engine struct {
 	jitter func() float64
 	gate   Gate
 	hooks  Hooks
+	// metrics records the Engine's metrics (see Options.Metrics); nil
+	// records nothing.
+	metrics *metrics.Recorder
 }
 
 // NewEngine returns an Engine that keeps workflows in store, calls oc, sends
@@ -107,7 +117,11 @@ func NewEngine(store Store, oc Oracle, sender Sender, notify NotifyFunc, cfg Con
 		return nil, errors.New("workflow: NewEngine needs a store, an Oracle client, a sender and a notify function")
 	}
 	e := &Engine{store: store, oracle: oc, sender: sender, notify: notify, cfg: cfg,
-		log: opts.Logger, now: opts.Now, sleep: opts.Sleep, jitter: opts.Jitter, gate: opts.Gate, hooks: opts.Hooks}
+		log: opts.Logger, now: opts.Now, sleep: opts.Sleep, jitter: opts.Jitter, gate: opts.Gate, hooks: opts.Hooks,
+		metrics: opts.Metrics}
+	if opts.Metrics != nil {
+		e.oracle = meteredOracle{oc: oc, rec: opts.Metrics}
+	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -199,6 +213,9 @@ type run struct {
 	// probe is set when the Gate granted the next Oracle call the probe of
 	// an open breaker.
 	probe bool
+	// stranded is set when the Sweeper fails the workflow because its
+	// step's deadline passed (metrics.WorkflowsStranded).
+	stranded bool
 }
 
 // once reads the workflow and acts on it once.
@@ -487,9 +504,12 @@ func (r *run) completeStep(msg string) error {
 	if r.st.Step >= TotalSteps {
 		r.st.Status, r.st.EndedAt, r.st.Deadline = StatusSucceeded, now, time.Time{}
 		r.releaseSlot()
+		done := *l
 		if err := r.save(); err != nil {
 			return err
 		}
+		r.e.stepDone(r.st, done)
+		r.e.ended(r.st, OutcomeCompleted)
 		r.log.Info("workflow succeeded")
 		return r.ensureFinal()
 	}
@@ -498,6 +518,7 @@ func (r *run) completeStep(msg string) error {
 	if err := r.save(); err != nil {
 		return err
 	}
+	r.e.stepDone(r.st, done)
 	r.sendProgress(done, notification.StatusCompleted)
 	r.sendStep(notification.StatusProcessing)
 	return nil
@@ -517,6 +538,10 @@ func (r *run) fail(reason, detail string) error {
 	}
 	if err := r.save(); err != nil {
 		return err
+	}
+	r.e.ended(r.st, OutcomeFailed)
+	if r.stranded {
+		r.e.metrics.Count(metrics.WorkflowsStranded, 1)
 	}
 	r.log.Warn("workflow failed", "step", r.st.Step, "reason", reason)
 	return r.ensureFinal()

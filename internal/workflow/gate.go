@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
 )
@@ -23,6 +24,7 @@ func (r *run) admit(what string) (bool, error) {
 		r.log.Warn("breaker not read; calling Oracle", "error", err)
 		return true, nil
 	}
+	r.e.breaker(d.Open)
 	if d.Allow {
 		r.probe = d.Probe
 		if d.Probe {
@@ -70,6 +72,7 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 	}
 	r.log.Info("workflow parked", "step", r.st.Step, "wait", d.Wait.String(), "reserved", d.Reserved)
 	if first {
+		r.e.metrics.Count(metrics.WorkflowsParked, 1)
 		n := notification.UploadProgress(r.st.TransactionID, l.Name, l.Number, TotalSteps,
 			notification.StatusProcessing, l.Message)
 		r.bestEffort(r.e.deliver(r.ctx, r.st.UserID, n, r.st.ParkedAt, ordStep(l.Number, notification.StatusProcessing),
@@ -79,8 +82,9 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 }
 
 // observe tells the Gate whether Oracle accepted the call that admit let
-// through. A call accepted while the breaker is closed changes nothing, so
-// it is not written.
+// through, and records the breaker's state the Gate reports (BreakerOpen:
+// 1 when a refusal opened it, 0 when a probe closed it). A call accepted
+// while the breaker is closed changes nothing, so it is not written.
 func (r *run) observe(accepted bool) {
 	probe := r.probe
 	r.probe = false
@@ -90,9 +94,12 @@ func (r *run) observe(accepted bool) {
 	if r.e.gate == nil || accepted && !probe {
 		return
 	}
-	if err := r.e.gate.Record(r.ctx, probe, accepted); err != nil {
+	open, err := r.e.gate.Record(r.ctx, probe, accepted)
+	if err != nil {
 		r.log.Warn("breaker not updated", "error", err)
+		return
 	}
+	r.e.breaker(open)
 }
 
 // takeSlot takes one of the Oracle instance's job slots before a

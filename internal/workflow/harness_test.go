@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -20,11 +21,13 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/deadletter"
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/testing/awstest"
 	"github.com/finance/fbdi-notify/internal/testing/clocktest"
+	"github.com/finance/fbdi-notify/internal/testing/metricstest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -100,6 +103,11 @@ type harness struct {
 	// after the simulated clock's now (see shortDeadline); batch clears it.
 	short atomic.Pointer[time.Duration]
 
+	// rec records the Engine's and the sweeper's metrics into
+	// metricsOut; metrics reads them back.
+	rec        *metrics.Recorder
+	metricsOut bytes.Buffer
+
 	mu              sync.Mutex
 	afterOracle     func(op string, step int) error
 	afterCheckpoint func(op string, step int) error
@@ -116,6 +124,7 @@ func newHarness(tb testing.TB, b backend, configure ...func(*workflow.Config)) *
 func newGatedHarness(tb testing.TB, b backend, gcfg *oraclegate.Config, configure ...func(*workflow.Config)) *harness {
 	tb.Helper()
 	h := &harness{tb: tb, clock: clocktest.New(t0), inbox: newInbox(), step: 2 * time.Minute, sweepEvery: time.Minute}
+	h.rec = metrics.New(&h.metricsOut, "test", h.clock.Now)
 	h.jitter.Store(1e6)
 	h.sim = oraclesim.New(oraclesim.Options{Username: "integration", Password: "s3cret", Now: h.clock.Now,
 		MaxHang: 20 * time.Millisecond})
@@ -143,8 +152,9 @@ func newGatedHarness(tb testing.TB, b backend, gcfg *oraclegate.Config, configur
 	}
 	var err error
 	h.engine, err = workflow.NewEngine(h.store, oc, h.sent, h.inbox.notify, h.cfg, workflow.Options{
-		Gate: gate,
-		Now:  h.clock.Now,
+		Gate:    gate,
+		Metrics: h.rec,
+		Now:     h.clock.Now,
 		Sleep: func(context.Context, time.Duration) error {
 			h.sleeps.Add(1)
 			return nil
@@ -176,7 +186,8 @@ func newGatedHarness(tb testing.TB, b backend, gcfg *oraclegate.Config, configur
 	}
 	h.worker = workflow.NewWorker(h.engine, h.sent, dlqURL, nil)
 	h.status = workflow.NewService(h.store)
-	h.sweeper, err = workflow.NewSweeper(h.store, h.sent, h.inbox.notify, h.cfg, workflow.SweepOptions{Now: h.clock.Now, Gate: gate})
+	h.sweeper, err = workflow.NewSweeper(h.store, h.sent, h.inbox.notify, h.cfg, workflow.SweepOptions{Now: h.clock.Now, Gate: gate,
+		Metrics: h.rec})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -251,6 +262,16 @@ func (h *harness) timed(step time.Duration) bool {
 	mq.mu.Unlock()
 	h.step = step
 	return true
+}
+
+// metrics returns the data points the Engine and the sweeper recorded so
+// far (it flushes the Recorder, as the end of an invocation would).
+func (h *harness) metrics() []metricstest.Point {
+	h.tb.Helper()
+	if err := h.rec.Flush(); err != nil {
+		h.tb.Fatal(err)
+	}
+	return metricstest.Parse(h.tb, h.metricsOut.Bytes())
 }
 
 // sweep runs the sweeper once, as a scheduled invocation would.

@@ -53,6 +53,7 @@ func (r *run) rejectOnce(inv *InvalidError, body []byte, fp string) error {
 			}
 			return err
 		}
+		r.e.ended(r.st, OutcomeFailed)
 		if err := r.ensureFinal(); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -66,6 +67,7 @@ func (r *run) retryLater(intent *Pending, what, why string) error {
 	}
 	r.log.Info("oracle retry scheduled", "step", r.st.Step, "attempt", attempts, "reason", why,
 		"delay", delay.String(), "next_try_at", next)
+	r.e.metrics.Count(metrics.OracleRetries, 1)
 	r.sendRetry()
 	return r.continueAfter(delay, "oracle unavailable: "+why)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/oracle"
 )
 
@@ -31,6 +32,21 @@ type SweepOptions struct {
 	// Gate, when set, is the Oracle gate whose job slots the workflows the
 	// sweeper ends give back (it never asks the Gate for a call).
 	Gate Gate
+	// Metrics records the workflows the sweeper ends (Workflows, and
+	// WorkflowsStranded for those past their step's deadline) and, with
+	// Connections, the ConnectionsOpen gauge. Default nil: nothing is
+	// recorded.
+	Metrics *metrics.Recorder
+	// Connections, when set with Metrics, is counted on every sweep for
+	// the ConnectionsOpen gauge (connection.DynamoStore.Count: a Scan,
+	// which is why it runs here, on a schedule, and never on a request).
+	Connections Counter
+}
+
+// Counter counts the connections open now: the part of
+// connection.DynamoStore (or MemoryStore) the Sweeper uses.
+type Counter interface {
+	Count(ctx context.Context) (int, error)
 }
 
 // Sweeper is the handler of SweeperFunction, run on a schedule. It reads
@@ -54,17 +70,20 @@ type Sweeper struct {
 	now      func() time.Time
 	pageSize int
 	reserve  time.Duration
+	conns    Counter
 }
 
 // NewSweeper returns a Sweeper over store that sends continuations to
 // cfg.QueueURL through sender and tells users through notify. It returns an
 // error if cfg is not valid or a dependency is missing.
 func NewSweeper(store Store, sender Sender, notify NotifyFunc, cfg Config, opts SweepOptions) (*Sweeper, error) {
-	e, err := NewEngine(store, noOracle{}, sender, notify, cfg, Options{Logger: opts.Logger, Now: opts.Now, Gate: opts.Gate})
+	e, err := NewEngine(store, noOracle{}, sender, notify, cfg, Options{Logger: opts.Logger, Now: opts.Now, Gate: opts.Gate,
+		Metrics: opts.Metrics})
 	if err != nil {
 		return nil, err
 	}
-	s := &Sweeper{engine: e, log: e.log, now: e.now, pageSize: opts.PageSize, reserve: opts.Reserve}
+	s := &Sweeper{engine: e, log: e.log, now: e.now, pageSize: opts.PageSize, reserve: opts.Reserve,
+		conns: opts.Connections}
 	if s.pageSize <= 0 {
 		s.pageSize = DefaultSweepPageSize
 	}
@@ -86,9 +105,12 @@ type SweepResult struct {
 
 // Handle runs one sweep for a scheduled event. It returns an error only if
 // the index could not be read; a workflow that could not be handled is
-// logged and stays due for the next sweep.
+// logged and stays due for the next sweep. First it records the
+// connections open now (see SweepOptions.Connections); a failed count is
+// logged and the sweep goes on.
 func (s *Sweeper) Handle(ctx context.Context, _ events.EventBridgeEvent) (SweepResult, error) {
 	ctx, log := lambdaenv.Invocation(ctx, s.log)
+	s.countConnections(ctx, log)
 	var res SweepResult
 	ids, err := s.engine.store.Due(ctx, s.now(), s.pageSize)
 	if err != nil {
@@ -123,6 +145,19 @@ func (s *Sweeper) Handle(ctx context.Context, _ events.EventBridgeEvent) (SweepR
 	return res, nil
 }
 
+// countConnections records the ConnectionsOpen gauge.
+func (s *Sweeper) countConnections(ctx context.Context, log *slog.Logger) {
+	if s.conns == nil || s.engine.metrics == nil {
+		return
+	}
+	n, err := s.conns.Count(ctx)
+	if err != nil {
+		log.Error("sweep: connections not counted", "error", err)
+		return
+	}
+	s.engine.metrics.Gauge(metrics.ConnectionsOpen, float64(n))
+}
+
 // Outcomes of sweeping one workflow.
 const (
 	sweptSkipped = iota
@@ -155,6 +190,7 @@ func (r *run) sweepOnce(txID string) (int, error) {
 		return sweptSkipped, err
 	}
 	r.st = st
+	r.stranded = false
 	now := r.e.now()
 	if st.DueAt.IsZero() || now.Before(st.DueAt) { // moved on since the index was read
 		return sweptSkipped, nil
@@ -172,6 +208,7 @@ func (r *run) sweepOnce(txID string) (int, error) {
 		return sweptFailed, nil
 	case !st.Deadline.IsZero() && !now.Before(st.Deadline):
 		r.log.Warn("sweep: step deadline passed", "step", st.Step, "status", st.Status)
+		r.stranded = true
 		return sweptFailed, r.fail(r.deadlineReason(), "")
 	case needsRequest(st):
 		// Only the original message can run this step: SQS delivers it

@@ -233,6 +233,42 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connect
 		assertUser(t, ctx, s, "busy", want...)
 	})
 
+	t.Run("Count", func(t *testing.T) {
+		s, clock, ctx := setup(t)
+		counter, ok := s.(Counter)
+		if !ok {
+			t.Fatalf("%T has no Count method: every connection store counts its connections", s)
+		}
+		count := func(what string, want int) {
+			t.Helper()
+			if n, err := counter.Count(ctx); err != nil || n != want {
+				t.Errorf("Count %s = %d, %v; want %d", what, n, err, want)
+			}
+		}
+		count("of an empty store", 0)
+		a1 := connection.New("conn-a1", "user-a", clock.Now(), "", "")
+		mustPut(t, ctx, s, a1)
+		mustPut(t, ctx, s, connection.New("conn-a2", "user-a", clock.Now(), "", ""))
+		mustPut(t, ctx, s, connection.New("conn-b1", "user-b", clock.Now(), "", ""))
+		if err := s.ClaimWelcome(ctx, a1.ID, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Spend(ctx, a1.ID, 1, connection.Limit{Units: 5, Window: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		count("of three connections, one welcomed and rate-limited", 3)
+		mustPut(t, ctx, s, connection.New("conn-a2", "user-a", clock.Now(), "", "replaced"))
+		count("after a Put of the same ID", 3)
+		if err := s.Delete(ctx, "conn-b1"); err != nil {
+			t.Fatal(err)
+		}
+		count("after a Delete", 2)
+		clock.Advance(time.Hour)
+		mustPut(t, ctx, s, connection.New("conn-c1", "user-c", clock.Now(), "", ""))
+		clock.Advance(connection.MaxAge + connection.ExpiryMargin - time.Hour)
+		count("once the first two expired", 1)
+	})
+
 	t.Run("ClaimWelcome", func(t *testing.T) {
 		s, clock, ctx := setup(t)
 		c := connection.New("conn-w", "user-a", clock.Now(), "", "")
@@ -475,6 +511,13 @@ func RunConcurrent(t *testing.T, newStore func(t *testing.T, now func() time.Tim
 			t.Errorf("%d of %d concurrent spends of 1 succeeded, want %d", spends, n, limit.Units)
 		}
 	})
+}
+
+// Counter is the count operation every connection store has beside
+// connection.Store (DynamoStore.Count, MemoryStore.Count): it is not part
+// of Store, since only the sweeper counts, on a schedule.
+type Counter interface {
+	Count(ctx context.Context) (int, error)
 }
 
 // setupWith returns the set-up of one subtest: a new store from newStore, its

@@ -61,27 +61,31 @@ func Run(t *testing.T, newStore NewStore) {
 		g := oraclegate.New(newStore(t), "a.example.com", oraclegate.Config{Threshold: 3, Window: 10 * time.Second,
 			ProbeInterval: 30 * time.Second, ResumeSpacing: time.Second}, clock.Now, nil)
 		for i := range 3 {
-			if d, err := g.Admit(ctx, false); err != nil || !d.Allow || d.Probe {
+			if d, err := g.Admit(ctx, false); err != nil || !d.Allow || d.Probe || d.Open {
 				t.Fatalf("admit %d while closed: %+v, %v", i, d, err)
 			}
-			if err := g.Record(ctx, false, false); err != nil {
+			open, err := g.Record(ctx, false, false)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if want := i == 2; open != want { // the third refusal opens it
+				t.Fatalf("Record of refusal %d: open %v, want %v", i+1, open, want)
 			}
 		}
 		d, err := g.Admit(ctx, false)
-		if err != nil || d.Allow || d.Wait != 30*time.Second {
-			t.Fatalf("admit after 3 refusals: %+v, %v; want to wait 30s", d, err)
+		if err != nil || d.Allow || !d.Open || d.Wait != 30*time.Second {
+			t.Fatalf("admit after 3 refusals: %+v, %v; want open, to wait 30s", d, err)
 		}
 		clock.Advance(30 * time.Second)
 		probe, err := g.Admit(ctx, true)
-		if err != nil || !probe.Allow || !probe.Probe {
+		if err != nil || !probe.Allow || !probe.Probe || !probe.Open {
 			t.Fatalf("admit at the probe time: %+v, %v; want the probe", probe, err)
 		}
 		if other, _ := g.Admit(ctx, true); other.Allow {
 			t.Fatalf("a second caller got %+v while the probe is out", other)
 		}
-		if err := g.Record(ctx, true, false); err != nil { // Oracle still down
-			t.Fatal(err)
+		if open, err := g.Record(ctx, true, false); err != nil || !open { // Oracle still down
+			t.Fatalf("Record of a refused probe: open %v, %v; want open", open, err)
 		}
 		if d, _ := g.Admit(ctx, true); d.Allow || d.Wait != 30*time.Second {
 			t.Fatalf("after a failed probe: %+v; want to wait another 30s", d)
@@ -90,8 +94,8 @@ func Run(t *testing.T, newStore NewStore) {
 		if probe, _ = g.Admit(ctx, true); !probe.Probe {
 			t.Fatalf("second probe: %+v", probe)
 		}
-		if err := g.Record(ctx, true, true); err != nil {
-			t.Fatal(err)
+		if open, err := g.Record(ctx, true, true); err != nil || open {
+			t.Fatalf("Record of an accepted probe: open %v, %v; want closed", open, err)
 		}
 		var waits []time.Duration
 		for range 3 {
@@ -104,8 +108,8 @@ func Run(t *testing.T, newStore NewStore) {
 		if fmt.Sprint(waits) != "[0s 1s 2s]" {
 			t.Errorf("resumed workflows wait %v, want [0s 1s 2s]", waits)
 		}
-		if d, _ := g.Admit(ctx, false); !d.Allow {
-			t.Errorf("a workflow that was not parked: %+v, want allowed", d)
+		if d, _ := g.Admit(ctx, false); !d.Allow || d.Open {
+			t.Errorf("a workflow that was not parked: %+v, want allowed, closed", d)
 		}
 	})
 	t.Run("refusals outside the window do not open", func(t *testing.T) {
@@ -113,8 +117,8 @@ func Run(t *testing.T, newStore NewStore) {
 		g := oraclegate.New(newStore(t), "a.example.com", oraclegate.Config{Threshold: 2, Window: 10 * time.Second},
 			clock.Now, nil)
 		for range 3 {
-			if err := g.Record(ctx, false, false); err != nil {
-				t.Fatal(err)
+			if open, err := g.Record(ctx, false, false); err != nil || open {
+				t.Fatalf("Record: open %v, %v; want closed", open, err)
 			}
 			clock.Advance(11 * time.Second)
 		}

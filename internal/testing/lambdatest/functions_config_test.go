@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/finance/fbdi-notify/internal/testing/lambdatest"
 )
@@ -43,7 +44,13 @@ func TestFunctionsRefuseIncompleteConfiguration(t *testing.T) {
 			if !failed {
 				t.Fatalf("invocation answered %q, %v; want the function to fail at its cold start", res.Payload, err)
 			}
+			// The emulator may answer before the function's last line has
+			// been copied from its pipe: wait for it a little.
 			out := f.Output()
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, `"msg":"bad configuration","error":"`) && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+				out = f.Output()
+			}
 			if !strings.Contains(out, `"msg":"bad configuration","error":"`) {
 				t.Fatalf("the function's log has no bad configuration line with the error:\n%s", out)
 			}
