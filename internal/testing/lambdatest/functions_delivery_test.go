@@ -21,8 +21,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
+	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/testing/clocktest"
+	"github.com/finance/fbdi-notify/internal/testing/metricstest"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -203,6 +205,32 @@ func TestNotifyFunction(t *testing.T) {
 		dead := sb.deadLetters(t, dlq, len(malformed))
 		for _, m := range malformed {
 			t.Run(m.name, func(t *testing.T) { checkDeadLetter(t, dead, m.msg, m.reason) })
+		}
+	})
+
+	t.Run("the invocation's metric lines", func(t *testing.T) {
+		// Written before the invocation returned; the pipe may lag a little.
+		var points []metricstest.Point
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			points = metricstest.Parse(t, []byte(notify.Output()))
+			if len(points) > 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		checks := []struct {
+			name   string
+			metric string
+			dims   []string
+			want   float64
+		}{
+			{"stored: one for 123, one each for 123 and 456", metrics.NotificationsStored, nil, 3},
+			{"delivered to 123's connection", metrics.NotificationsDelivered, nil, 2},
+			{"the malformed ones failed", metrics.NotificationsFailed, []string{metrics.DimReason, "invalid_message"}, 3},
+		}
+		for _, c := range checks {
+			if got := metricstest.Total(points, c.metric, c.dims...); got != c.want {
+				t.Errorf("%s: %s %v = %v, want %v\n%s", c.name, c.metric, c.dims, got, c.want, notify.Output())
+			}
 		}
 	})
 }
