@@ -10,7 +10,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 CFN_LINT_VERSION := 1.51.0
 MOTO_VERSION := 5.2.1
 
-.PHONY: all build run test test-unit test-integration lint bench tools deploy clean sizes
+.PHONY: all build run test test-unit test-integration lint bench tools deploy clean sizes dlq redrive redrive-status redrive-cancel
 
 all: build
 
@@ -66,13 +66,34 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cfn-lint template.yaml
 
-## bench: speed and memory benchmarks
-bench:
-	infra/test/with-moto.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: speed and memory benchmarks (Lambda binaries under aws-lambda-rie too)
+bench: tools
+	RIE=$(BIN)/aws-lambda-rie infra/test/with-moto.sh $(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## deploy: build and deploy with SAM (ENV=dev|prod)
 deploy:
 	sam build && sam deploy --config-env $(or $(ENV),default)
+
+# --- operate -----------------------------------------------------------------
+# Dead-letter queues (infra/ops/dlq.sh): ENV=local (the running `make run`
+# stack; LOCAL_PORT if not 3001) or a samconfig.toml env (dev, prod);
+# QUEUE=workflow or notification.
+
+## dlq: print each message of a dead-letter queue with its reason, without taking it (ENV=... QUEUE=...)
+dlq:
+	@infra/ops/dlq.sh peek "$(ENV)" "$(QUEUE)"
+
+## redrive: move a dead-letter queue's messages back to its source queue (ENV=... QUEUE=... [RATE=n a second])
+redrive:
+	@infra/ops/dlq.sh redrive "$(ENV)" "$(QUEUE)"
+
+## redrive-status: the latest redrive tasks of a dead-letter queue (ENV=... QUEUE=...)
+redrive-status:
+	@infra/ops/dlq.sh status "$(ENV)" "$(QUEUE)"
+
+## redrive-cancel: cancel the running redrive of a dead-letter queue (ENV=... QUEUE=...)
+redrive-cancel:
+	@infra/ops/dlq.sh cancel "$(ENV)" "$(QUEUE)"
 
 clean:
 	rm -rf .aws-sam $(BIN)

@@ -21,10 +21,12 @@ func IsRequest(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
 }
 
-// ServeHTTP answers the SQS API over the AWS JSON 1.0 protocol: SendMessage,
-// SendMessageBatch, GetQueueUrl, ListQueues, ReceiveMessage, DeleteMessage,
-// DeleteMessageBatch, ChangeMessageVisibility, GetQueueAttributes and
-// PurgeQueue. Credentials and signatures are not checked.
+// ServeHTTP answers the SQS API over the AWS JSON 1.0 protocol: CreateQueue,
+// SendMessage, SendMessageBatch, GetQueueUrl, ListQueues, ReceiveMessage,
+// DeleteMessage, DeleteMessageBatch, ChangeMessageVisibility,
+// ChangeMessageVisibilityBatch, GetQueueAttributes, PurgeQueue, and the
+// dead-letter redrive: StartMessageMoveTask, ListMessageMoveTasks and
+// CancelMessageMoveTask. Credentials and signatures are not checked.
 func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !IsRequest(r) {
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "", "expected an AmazonSQS.* X-Amz-Target")
@@ -41,6 +43,8 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp any
 	switch op {
+	case "CreateQueue":
+		resp, err = b.apiCreateQueue(body)
 	case "SendMessage":
 		resp, err = b.apiSend(body)
 	case "SendMessageBatch":
@@ -57,6 +61,14 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp, err = b.apiDeleteBatch(body)
 	case "ChangeMessageVisibility":
 		resp, err = b.apiChangeVisibility(body)
+	case "ChangeMessageVisibilityBatch":
+		resp, err = b.apiChangeVisibilityBatch(body)
+	case "StartMessageMoveTask":
+		resp, err = b.apiStartMoveTask(body)
+	case "ListMessageMoveTasks":
+		resp, err = b.apiListMoveTasks(body)
+	case "CancelMessageMoveTask":
+		resp, err = b.apiCancelMoveTask(body)
 	case "GetQueueAttributes":
 		resp, err = b.apiGetQueueAttributes(body)
 	case "PurgeQueue":
@@ -433,6 +445,14 @@ func errorCode(err error) (code, msg string) {
 		return ae.code, ae.msg
 	case errors.Is(err, ErrNoQueue):
 		return "QueueDoesNotExist", "The specified queue does not exist."
+	case errors.Is(err, ErrNotDeadLetterQueue):
+		return "UnsupportedOperation", "Source queue must be configured as a Dead Letter Queue."
+	case errors.Is(err, ErrMoveTaskRunning):
+		return "UnsupportedOperation", "There is already a task running. Only one active task is allowed for a source queue arn at a given time."
+	case errors.Is(err, ErrMoveTaskNotRunning):
+		return "UnsupportedOperation", "Only active tasks can be cancelled."
+	case errors.Is(err, ErrNoMoveTask):
+		return "ResourceNotFoundException", "Task does not exist."
 	case errors.Is(err, ErrTooLarge):
 		return "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than the queue's maximum message size."
 	case errors.Is(err, ErrReceiptHandle):
@@ -446,7 +466,9 @@ func errorCode(err error) (code, msg string) {
 // queryCodes are the legacy query-protocol codes that SDKs read from the
 // x-amzn-query-error header to keep error codes stable across protocols.
 var queryCodes = map[string]string{
-	"QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+	"QueueDoesNotExist":    "AWS.SimpleQueueService.NonExistentQueue",
+	"QueueNameExists":      "QueueAlreadyExists",
+	"UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
@@ -470,4 +492,266 @@ func writeError(w http.ResponseWriter, status int, code, queryCode, msg string) 
 	w.Header().Set("x-amzn-query-error", queryCode+";"+fault)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + code, "message": msg})
+}
+
+func (b *Broker) apiCreateQueue(body []byte) (any, error) {
+	var in struct {
+		QueueName  string            `json:"QueueName"`
+		Attributes map[string]string `json:"Attributes"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.QueueName == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter QueueName.")
+	}
+	if !validQueueName(in.QueueName) {
+		return nil, apiErr("InvalidParameterValue", "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+	}
+	cfg, err := b.queueConfig(in.QueueName, in.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	existing, ok := b.queues[in.QueueName]
+	b.mu.Unlock()
+	switch {
+	case ok && len(in.Attributes) > 0 && existing.cfg != cfg:
+		return nil, apiErr("QueueNameExists", "A queue already exists with the same name and a different value for an attribute.")
+	case !ok:
+		if err := b.CreateQueue(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]string{"QueueUrl": b.QueueURL(in.QueueName)}, nil
+}
+
+// queueConfig reads the CreateQueue attributes the broker models:
+// VisibilityTimeout, DelaySeconds, MaximumMessageSize and RedrivePolicy.
+// Others (retention, encryption, policies) are accepted and ignored.
+func (b *Broker) queueConfig(name string, attrs map[string]string) (QueueConfig, error) {
+	cfg := QueueConfig{Name: name, VisibilityTimeout: DefaultVisibilityTimeout, MaxMessageBytes: DefaultMaxMessageBytes}
+	seconds := func(attr string, lo, hi int) (time.Duration, error) {
+		n, err := strconv.Atoi(attrs[attr])
+		if err != nil || n < lo || n > hi {
+			return 0, apiErr("InvalidAttributeValue", fmt.Sprintf("Invalid value for the parameter %s: must be %d to %d.", attr, lo, hi))
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	var err error
+	if _, ok := attrs["VisibilityTimeout"]; ok {
+		if cfg.VisibilityTimeout, err = seconds("VisibilityTimeout", 0, 43200); err != nil {
+			return cfg, err
+		}
+		if cfg.VisibilityTimeout == 0 {
+			cfg.VisibilityTimeout = time.Nanosecond // visible again at once
+		}
+	}
+	if _, ok := attrs["DelaySeconds"]; ok {
+		if cfg.Delay, err = seconds("DelaySeconds", 0, int(MaxDelay/time.Second)); err != nil {
+			return cfg, err
+		}
+	}
+	if v, ok := attrs["MaximumMessageSize"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1024 || n > DefaultMaxMessageBytes {
+			return cfg, apiErr("InvalidAttributeValue", "Invalid value for the parameter MaximumMessageSize.")
+		}
+		cfg.MaxMessageBytes = n
+	}
+	if v, ok := attrs["RedrivePolicy"]; ok {
+		var p struct {
+			DeadLetterTargetArn string      `json:"deadLetterTargetArn"`
+			MaxReceiveCount     json.Number `json:"maxReceiveCount"`
+		}
+		if err := json.Unmarshal([]byte(v), &p); err != nil {
+			return cfg, apiErr("InvalidAttributeValue", "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.")
+		}
+		n, err := strconv.Atoi(p.MaxReceiveCount.String())
+		if err != nil || n < 1 || n > 1000 {
+			return cfg, apiErr("InvalidAttributeValue", "Invalid value for the parameter RedrivePolicy. Reason: Invalid value for maxReceiveCount: must be 1 to 1000.")
+		}
+		dlq, err := b.arnQueue(p.DeadLetterTargetArn, "deadLetterTargetArn")
+		if err != nil {
+			return cfg, apiErr("InvalidAttributeValue", "Invalid value for the parameter RedrivePolicy. Reason: Dead letter target does not exist.")
+		}
+		cfg.DeadLetterQueue, cfg.MaxReceiveCount = dlq, n
+	}
+	return cfg, nil
+}
+
+func validQueueName(name string) bool {
+	if len(name) > 80 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *Broker) apiChangeVisibilityBatch(body []byte) (any, error) {
+	in, name, err := request[struct {
+		queueRef
+		Entries []struct {
+			ID                string `json:"Id"`
+			ReceiptHandle     string `json:"ReceiptHandle"`
+			VisibilityTimeout int    `json:"VisibilityTimeout"`
+		} `json:"Entries"`
+	}](b, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Entries) == 0 {
+		return nil, apiErr("EmptyBatchRequest", "There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.")
+	}
+	if len(in.Entries) > MaxBatchEntries {
+		return nil, apiErr("TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.")
+	}
+	type ok struct {
+		ID string `json:"Id"`
+	}
+	out := struct {
+		Successful []ok  `json:"Successful"`
+		Failed     []any `json:"Failed"`
+	}{Successful: []ok{}, Failed: []any{}}
+	for _, e := range in.Entries {
+		if err := b.ChangeVisibility(name, e.ReceiptHandle, time.Duration(e.VisibilityTimeout)*time.Second); err != nil {
+			code, msg := errorCode(err)
+			out.Failed = append(out.Failed, map[string]any{"Id": e.ID, "SenderFault": true, "Code": code, "Message": msg})
+			continue
+		}
+		out.Successful = append(out.Successful, ok{ID: e.ID})
+	}
+	return out, nil
+}
+
+// arnQueue returns the name of the queue an ARN names; param names the
+// request parameter in errors.
+func (b *Broker) arnQueue(arn, param string) (string, error) {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" || parts[5] == "" {
+		return "", apiErr("InvalidAddress", "The address "+arn+" is not valid for this endpoint.")
+	}
+	name := parts[5]
+	if arn != b.QueueARN(name) || !b.exists(name) {
+		return "", apiErr("ResourceNotFoundException", "The resource that you specified for the "+param+" parameter doesn't exist.")
+	}
+	return name, nil
+}
+
+func (b *Broker) apiStartMoveTask(body []byte) (any, error) {
+	var in struct {
+		SourceArn                    string `json:"SourceArn"`
+		DestinationArn               string `json:"DestinationArn"`
+		MaxNumberOfMessagesPerSecond *int   `json:"MaxNumberOfMessagesPerSecond"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.SourceArn == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter SourceArn.")
+	}
+	source, err := b.arnQueue(in.SourceArn, "SourceArn")
+	if err != nil {
+		return nil, err
+	}
+	var dest string
+	if in.DestinationArn != "" {
+		if dest, err = b.arnQueue(in.DestinationArn, "DestinationArn"); err != nil {
+			return nil, err
+		}
+		if dest == source {
+			return nil, apiErr("UnsupportedOperation", "The source queue and the destination queue must be different.")
+		}
+	}
+	rate := 0
+	if in.MaxNumberOfMessagesPerSecond != nil {
+		if rate = *in.MaxNumberOfMessagesPerSecond; rate < 1 || rate > MaxMoveRate {
+			return nil, apiErr("InvalidParameterValue", fmt.Sprintf("Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be between 1 and %d.", MaxMoveRate))
+		}
+	}
+	t, err := b.StartMoveTask(source, dest, rate)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"TaskHandle": t.Handle}, nil
+}
+
+// apiMoveTask is a ListMessageMoveTasksResultEntry. As in SQS, TaskHandle
+// is given while the task runs, DestinationArn and the rate only when the
+// task was started with them, and FailureReason only for a failed task.
+type apiMoveTask struct {
+	TaskHandle                        string `json:"TaskHandle,omitempty"`
+	Status                            string `json:"Status"`
+	SourceArn                         string `json:"SourceArn"`
+	DestinationArn                    string `json:"DestinationArn,omitempty"`
+	MaxNumberOfMessagesPerSecond      int    `json:"MaxNumberOfMessagesPerSecond,omitempty"`
+	ApproximateNumberOfMessagesMoved  int64  `json:"ApproximateNumberOfMessagesMoved"`
+	ApproximateNumberOfMessagesToMove int64  `json:"ApproximateNumberOfMessagesToMove"`
+	StartedTimestamp                  int64  `json:"StartedTimestamp"`
+	FailureReason                     string `json:"FailureReason,omitempty"`
+}
+
+func (b *Broker) apiListMoveTasks(body []byte) (any, error) {
+	var in struct {
+		SourceArn  string `json:"SourceArn"`
+		MaxResults *int   `json:"MaxResults"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.SourceArn == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter SourceArn.")
+	}
+	source, err := b.arnQueue(in.SourceArn, "SourceArn")
+	if err != nil {
+		return nil, err
+	}
+	max := 1
+	if in.MaxResults != nil {
+		if max = *in.MaxResults; max < 1 || max > maxMoveTasks {
+			return nil, apiErr("InvalidParameterValue", fmt.Sprintf("Value for parameter MaxResults is invalid. Reason: must be between 1 and %d.", maxMoveTasks))
+		}
+	}
+	tasks, err := b.MoveTasks(source, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apiMoveTask, 0, len(tasks))
+	for _, t := range tasks {
+		e := apiMoveTask{Status: t.Status, SourceArn: b.QueueARN(t.Source), MaxNumberOfMessagesPerSecond: t.MaxPerSecond,
+			ApproximateNumberOfMessagesMoved: int64(t.Moved), ApproximateNumberOfMessagesToMove: int64(t.ToMove),
+			StartedTimestamp: t.StartedAt.UnixMilli()}
+		if t.Status == MoveRunning {
+			e.TaskHandle = t.Handle
+		}
+		if t.Destination != "" {
+			e.DestinationArn = b.QueueARN(t.Destination)
+		}
+		if t.Status == MoveFailed {
+			e.FailureReason = t.FailureReason
+		}
+		out = append(out, e)
+	}
+	return map[string]any{"Results": out}, nil
+}
+
+func (b *Broker) apiCancelMoveTask(body []byte) (any, error) {
+	var in struct {
+		TaskHandle string `json:"TaskHandle"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.TaskHandle == "" {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter TaskHandle.")
+	}
+	t, err := b.CancelMoveTask(in.TaskHandle)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int64{"ApproximateNumberOfMessagesMoved": int64(t.Moved)}, nil
 }

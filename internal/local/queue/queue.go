@@ -79,6 +79,8 @@ type queue struct {
 	msgs []*message // in send order
 	// wake is closed and replaced whenever a message may have become receivable.
 	wake chan struct{}
+	// tasks are its message move tasks as a source, oldest first.
+	tasks []*moveTask
 }
 
 // Options configure a Broker.
@@ -87,6 +89,8 @@ type Options struct {
 	AccountID string           // default "000000000000"
 	BaseURL   string           // queue URLs are BaseURL + "/" + AccountID + "/" + name
 	Now       func() time.Time // default time.Now
+	// After paces message move tasks that have a rate; default time.After.
+	After func(time.Duration) <-chan time.Time
 }
 
 // Broker holds queues.
@@ -106,6 +110,9 @@ func NewBroker(opts Options) *Broker {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
 	}
 	return &Broker{opts: opts, queues: map[string]*queue{}}
 }
