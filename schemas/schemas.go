@@ -15,8 +15,8 @@
 // same field. What a schema cannot say (rules across lines, how a number is
 // written, sizes in bytes) is in the schemas' descriptions.
 //
-// The package is for tests and tooling only: no function or shipped package
-// imports it.
+// No Lambda function imports it; package publisher does, to check what an
+// upstream program sends before it is sent.
 package schemas
 
 import "embed"
