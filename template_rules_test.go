@@ -407,6 +407,36 @@ func visibilityRule(t *cfnTemplate) []string {
 	return v
 }
 
+// A function that sends messages to the queue that feeds it (an environment
+// variable names that queue) declares RecursiveLoop: Lambda stops such a
+// chain after about 16 hops by default, which is right for a runaway loop
+// and wrong for the worker's polls; the template says which it is.
+func loopRule(t *cfnTemplate) []string {
+	var v []string
+	for _, f := range t.ids("AWS::Serverless::Function") {
+		props := t.Resources[f].Properties
+		events, _ := props["Events"].(map[string]any)
+		vars, _ := at(props, "Environment", "Variables").(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(events)) {
+			if render(at(events[name], "Type")) != "SQS" {
+				continue
+			}
+			q, ok := target(at(events[name], "Properties", "Queue"))
+			if !ok {
+				continue
+			}
+			for _, val := range vars {
+				if to, ok := target(val); ok && to == q {
+					if _, set := props["RecursiveLoop"]; !set {
+						v = append(v, fmt.Sprintf("%s: sends to %s, which feeds it, without RecursiveLoop", f, q))
+					}
+				}
+			}
+		}
+	}
+	return v
+}
+
 // Every DynamoDB table has point-in-time recovery and encryption at rest
 // enabled.
 func tableRule(t *cfnTemplate) []string {
@@ -670,6 +700,11 @@ func TestTemplateRules(t *testing.T) {
 				tm.Globals["Function"]["Timeout"] = 31.0
 			}},
 
+		{name: "loops: template.yaml", rule: loopRule},
+		{name: "loops: the worker's polls", rule: loopRule, want: "WorkerFunction: sends to WorkflowQueue, which feeds it, without RecursiveLoop",
+			change: func(tm *cfnTemplate) { delete(props(tm, "WorkerFunction"), "RecursiveLoop") }},
+		{name: "loops: notify's redeliveries", rule: loopRule, want: "NotifyFunction: sends to NotificationQueue, which feeds it, without RecursiveLoop",
+			change: func(tm *cfnTemplate) { delete(props(tm, "NotifyFunction"), "RecursiveLoop") }},
 		{name: "tables: template.yaml", rule: tableRule},
 		{name: "tables: no PITR", rule: tableRule, want: "WorkflowsTable: PointInTimeRecoveryEnabled",
 			change: func(tm *cfnTemplate) {

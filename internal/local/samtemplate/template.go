@@ -68,10 +68,14 @@ func Parse(data []byte) (*Template, error) {
 		return nil, fmt.Errorf("stack: parse: %w", err)
 	}
 	t := &Template{cfn: &cloudformation.Template{}}
-	if err := json.Unmarshal(processed, t.cfn); err != nil {
+	if err := json.Unmarshal(processed, &t.raw); err != nil {
 		return nil, fmt.Errorf("stack: parse: %w", err)
 	}
-	if err := json.Unmarshal(processed, &t.raw); err != nil {
+	typed, err := withoutNewerProperties(processed)
+	if err != nil {
+		return nil, fmt.Errorf("stack: parse: %w", err)
+	}
+	if err := json.Unmarshal(typed, t.cfn); err != nil {
 		return nil, fmt.Errorf("stack: parse: %w", err)
 	}
 	steps := []func() error{t.readParameters, t.readFunctions, t.readTables, t.readQueues, t.readAPI, t.readLogGroups}
@@ -184,4 +188,37 @@ func (t *Template) readLogGroups() error {
 		t.logGroups = append(t.logGroups, LogGroup{LogicalID: id, Name: name, RetentionDays: intOr(groups[id].RetentionInDays, 0)})
 	}
 	return nil
+}
+
+// newerProperties are function properties that CloudFormation and SAM know
+// and goformation's typed resources (which refuse unknown fields) do not
+// yet; none of them changes how the local stack runs a function.
+var newerProperties = []string{"RecursiveLoop"}
+
+// withoutNewerProperties returns the processed template without
+// newerProperties on its functions, for goformation's typed parse.
+func withoutNewerProperties(processed []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(processed, &doc); err != nil {
+		return nil, err
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	changed := false
+	for _, r := range resources {
+		res, _ := r.(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		if props == nil || (res["Type"] != "AWS::Serverless::Function" && res["Type"] != "AWS::Lambda::Function") {
+			continue
+		}
+		for _, p := range newerProperties {
+			if _, ok := props[p]; ok {
+				delete(props, p)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return processed, nil
+	}
+	return json.Marshal(doc)
 }
