@@ -9,6 +9,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -113,6 +114,49 @@ func TestRetryBackoff(t *testing.T) {
 			}
 			if n := len(retryNotes(h, "123")); n != len(tt.want) {
 				t.Errorf("retry notices = %d, want %d", n, len(tt.want))
+			}
+		})
+	}
+}
+
+// TestFailedJobLogReadRetried: a job ends in ERROR and Oracle refuses the
+// first reads of its log (503). The log read is retried like a status poll,
+// the user is told Oracle is unavailable, and the workflow fails with the
+// log's rejected rows once Oracle answers; when it never answers, the
+// workflow still fails with the job's reason and a note that the log could
+// not be read.
+func TestFailedJobLogReadRetried(t *testing.T) {
+	const rows = "XCC-00123 Budget entry MIC_HQ_MONTHLY_555 failed the funds check"
+	tests := []struct {
+		name     string
+		refusals int
+		reads    int      // log reads Oracle saw
+		notices  int      // "Oracle is unavailable" notices
+		want     []string // in the oracle_upload_failed error
+	}{
+		{name: "answers at the third read", refusals: 2, reads: 3, notices: 2,
+			want: []string{"BudgetImport", "ended in ERROR", rows}},
+		{name: "never answers", refusals: 100, reads: 4, notices: 3,
+			want: []string{"BudgetImport", "ended in ERROR", "could not be read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, backends()[0], func(c *workflow.Config) { c.MaxAttempts = 4 })
+			h.sim.SetOutcome("BudgetImport", oraclesim.Outcome{State: oracle.StateError, Log: rows})
+			h.sim.FailNext(oraclesim.OpJobLog, oraclesim.HTTP503, tt.refusals)
+			h.sendFile("budget_transfer.json")
+			h.drain()
+			assertEnded(t, h, "602", workflow.StatusFailed)
+			if got := h.sim.Calls(oraclesim.OpJobLog); got != tt.reads {
+				t.Errorf("log reads = %d, want %d", got, tt.reads)
+			}
+			if got := len(retryNotes(h, "123")); got != tt.notices {
+				t.Errorf("retry notices = %d, want %d", got, tt.notices)
+			}
+			contains(t, "error", lastFailure(t, h, "123").Error, tt.want...)
+			answered := tt.refusals < tt.reads
+			if got := strings.Contains(lastFailure(t, h, "123").Error, rows); got != answered {
+				t.Errorf("the error holds the log's rows: %v; want %v (Oracle answered: %v)", got, answered, answered)
 			}
 		})
 	}

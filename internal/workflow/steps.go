@@ -198,8 +198,8 @@ func (r *run) inspect(def, id string) verdict {
 		return verdict{outcome: pending, message: fmt.Sprintf("%s (ESS request %s) is %s", def, id, state)}
 	}
 	if state.Failed() {
-		return verdict{outcome: failed, reason: fmt.Sprintf("%s (ESS request %s) ended in %s%s",
-			def, id, state, stateHint(state)), log: r.jobLog(id)}
+		return r.withLog(verdict{outcome: failed, reason: fmt.Sprintf("%s (ESS request %s) ended in %s%s",
+			def, id, state, stateHint(state))}, def, id)
 	}
 	children, err := r.e.oracle.ChildJobs(r.ctx, id)
 	if err != nil && !errors.Is(err, oracle.ErrNotFound) { // not found: Oracle lists no tree, so no children
@@ -217,9 +217,9 @@ func (r *run) inspect(def, id string) verdict {
 			if name == "" {
 				name = "job"
 			}
-			return verdict{outcome: failed, reason: fmt.Sprintf("%s (ESS request %s) ended %s, but its child %s "+
-				"(ESS request %s) ended in %s%s", def, id, state, name, c.RequestID, c.State, stateHint(c.State)),
-				log: r.jobLog(c.RequestID)}
+			return r.withLog(verdict{outcome: failed, reason: fmt.Sprintf("%s (ESS request %s) ended %s, but its child %s "+
+				"(ESS request %s) ended in %s%s", def, id, state, name, c.RequestID, c.State, stateHint(c.State))},
+				def, c.RequestID)
 		}
 	}
 	msg := fmt.Sprintf("%s (ESS request %s) ended %s", def, id, state)
@@ -262,15 +262,41 @@ func (r *run) oracleVerdict(err error, def, id, what string) verdict {
 	return v
 }
 
-// jobLog returns the log excerpt of request id, or a note that it could not be read.
-func (r *run) jobLog(id string) string {
+// withLog adds to v, a failed job's verdict, the log excerpt of request id
+// (a job of definition def): the rejected rows, the detail the user needs.
+// A read Oracle refused for now (a transient failure) is retried like a
+// status poll (the verdict stays pending, with unavailable set) while
+// retries remain before Config.MaxAttempts and the step's deadline; after
+// that, or for any other failure, the workflow fails with a note that the
+// log could not be read.
+func (r *run) withLog(v verdict, def, id string) verdict {
 	text, err := r.e.oracle.JobLog(r.ctx, id)
+	r.observe(err == nil || !oracle.IsTransient(err))
 	if err != nil {
+		var oe *oracle.Error
+		if errors.As(err, &oe) && oe.Kind == oracle.Transient && r.logRetryLeft() {
+			r.log.Warn("oracle read failed", "ess_request_id", id, "what", "log", "error", err)
+			return verdict{outcome: pending, unavailable: failureText(oe.StatusCode),
+				what:    fmt.Sprintf("reading of the log of %s (ESS request %s)", def, id),
+				message: fmt.Sprintf("%s (ESS request %s) failed; Oracle's log could not be read yet; retrying", def, id)}
+		}
 		r.log.Warn("oracle job log unavailable", "ess_request_id", id, "error", err)
-		return fmt.Sprintf("(the log of ESS request %s could not be read)", id)
+		v.log = fmt.Sprintf("(the log of ESS request %s could not be read)", id)
+		return v
 	}
-	if strings.TrimSpace(text) == "" {
-		return ""
+	if strings.TrimSpace(text) != "" {
+		v.log = fmt.Sprintf("Oracle log of ESS request %s:\n%s", id, strings.TrimSpace(text))
 	}
-	return fmt.Sprintf("Oracle log of ESS request %s:\n%s", id, strings.TrimSpace(text))
+	return v
+}
+
+// logRetryLeft reports whether a read of a failed job's log may be retried:
+// another attempt stays under Config.MaxAttempts and the longest backoff
+// still ends before the step's deadline, so retryLater will not give up on
+// it (which would fail the workflow without saying why the job failed).
+func (r *run) logRetryLeft() bool {
+	if r.rec().Attempts+1 >= r.e.cfg.MaxAttempts {
+		return false
+	}
+	return r.st.Deadline.IsZero() || r.e.now().Add(r.e.cfg.RetryMax).Before(r.st.Deadline)
 }
