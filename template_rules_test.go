@@ -740,10 +740,20 @@ func TestTemplateRules(t *testing.T) {
 				q := list(props(tm, "OracleErrorsAlarm")["Metrics"])[0].(map[string]any)
 				q["Expression"] = map[string]any{"Fn::Sub": `SELECT SUM(OracleFailures) FROM SCHEMA("FbdiNotify", Call, Stack) WHERE Stack = '${AWS::StackName}'`}
 			}},
-		{name: "alarms: query of another stack", rule: alarmRule, want: "NotificationsFailedAlarm: metric NotificationsFailed without dimension Stack",
+		{name: "alarms: query of another stack", rule: alarmRule, want: "OracleErrorsAlarm: metric OracleErrors without dimension Stack",
+			change: func(tm *cfnTemplate) {
+				q := list(props(tm, "OracleErrorsAlarm")["Metrics"])[0].(map[string]any)
+				q["Expression"] = `SELECT SUM(OracleErrors) FROM SCHEMA("FbdiNotify", Call, Stack) WHERE Stack = 'prod'`
+			}},
+		{name: "alarms: metric math over another stack", rule: alarmRule, want: "NotificationsFailedAlarm: metric NotificationsDelivered without dimension Stack",
+			change: func(tm *cfnTemplate) {
+				q := list(props(tm, "NotificationsFailedAlarm")["Metrics"])[1].(map[string]any)
+				at(q, "MetricStat", "Metric").(map[string]any)["Dimensions"] = []any{map[string]any{"Name": "Stack", "Value": "prod"}}
+			}},
+		{name: "alarms: unknown metric in metric math", rule: alarmRule, want: "NotificationsFailedAlarm: metric NotificationsFailures is not in metrics.Names",
 			change: func(tm *cfnTemplate) {
 				q := list(props(tm, "NotificationsFailedAlarm")["Metrics"])[0].(map[string]any)
-				q["Expression"] = `SELECT SUM(NotificationsFailed) FROM SCHEMA("FbdiNotify", Reason, Stack) WHERE Stack = 'prod'`
+				at(q, "MetricStat", "Metric").(map[string]any)["MetricName"] = "NotificationsFailures"
 			}},
 		{name: "alarms: queue not in the template", rule: alarmRule, want: "NotificationQueueAgeAlarm: ApproximateAgeOfOldestMessage QueueName = ${OldQueue.QueueName} names no AWS::SQS::Queue",
 			change: func(tm *cfnTemplate) {

@@ -14,7 +14,8 @@ const (
 	// the queue because a post failed for a reason that may pass.
 	NotificationsRetried = "NotificationsRetried"
 	// NotificationsFailed counts notifications not delivered to some
-	// connection for good, by Reason (DimReason).
+	// connection for good, by Reason (DimReason), and in total (Stack
+	// only) for the failure-rate alarm.
 	NotificationsFailed = "NotificationsFailed"
 	// ConnectionsGone counts connections found gone (410) and removed.
 	ConnectionsGone = "ConnectionsGone"

@@ -35,10 +35,13 @@ const (
 	ReasonRetriesExhausted = "retries_exhausted"
 )
 
-// failed counts n notifications as NotificationsFailed for reason.
+// failed counts n notifications as NotificationsFailed for reason, and in
+// the total without Reason, which the failure-rate alarm divides by the
+// deliveries with plain metric math.
 func (n *Notifier) failed(reason string, count int) {
 	if count > 0 {
 		n.metrics.Count(metrics.NotificationsFailed, count, metrics.Reason(reason))
+		n.metrics.Count(metrics.NotificationsFailed, count)
 	}
 }
 

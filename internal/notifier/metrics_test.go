@@ -57,9 +57,22 @@ func (m *meter) points(tb testing.TB) []metricstest.Point {
 func counts(tb testing.TB, points []metricstest.Point) map[string]float64 {
 	tb.Helper()
 	out := map[string]float64{}
+	var failedTotal, failedByReason float64
+	defer func() {
+		if failedTotal != failedByReason {
+			tb.Errorf("NotificationsFailed total %v != %v, its sum by Reason", failedTotal, failedByReason)
+		}
+	}()
 	for _, p := range points {
 		if p.Unit != string(metrics.Count) {
 			continue
+		}
+		if p.Name == metrics.NotificationsFailed {
+			if _, byReason := p.Dims[metrics.DimReason]; !byReason {
+				failedTotal += p.Sum()
+				continue
+			}
+			failedByReason += p.Sum()
 		}
 		key, dims := p.Name, 1
 		if r, found := p.Dims[metrics.DimReason]; found {
