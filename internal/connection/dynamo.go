@@ -202,7 +202,7 @@ func (s *DynamoStore) ByUser(ctx context.Context, userID string) ([]Connection, 
 // RCUs = table size / 4 KB, halved because the read is eventually
 // consistent (about one RCU per 8 KB of rows, expired rows that TTL has not
 // deleted yet included), and takes time growing with the table. That is why it is never on a request path: the
-// sweeper runs it once per schedule (every few minutes). Being eventually
+// sweeper runs it once per run (SweepSchedule, every minute by default). Being eventually
 // consistent, it may miss a connection made or count one closed a moment
 // before.
 func (s *DynamoStore) Count(ctx context.Context) (int, error) {
