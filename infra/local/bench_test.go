@@ -26,7 +26,7 @@ import (
 func benchStack(b testing.TB) (*system, *sqs.Client) {
 	b.Helper()
 	cfg, err := configFromEnv(func(k string) string {
-		return map[string]string{"LOCAL_PORT": "0", "LOG_LEVEL": "error"}[k]
+		return map[string]string{"LOCAL_PORT": "0", "LOG_LEVEL": "error", "LOCAL_METRICS": "off"}[k]
 	})
 	if err != nil {
 		b.Fatal(err)

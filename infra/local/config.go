@@ -25,6 +25,9 @@ type config struct {
 	Port      int        // LOCAL_PORT; default 3001
 	JWTSecret string     // JWT_SECRET; default DevJWTSecret
 	LogLevel  slog.Level // LOG_LEVEL; default info
+	// Metrics (LOCAL_METRICS: "stdout", the default, or "off") says whether
+	// the functions' metric lines (CloudWatch EMF) are printed on stdout.
+	Metrics bool
 
 	// TokenTypes are the accepted token_type claims: ACCEPTED_TOKEN_TYPES,
 	// comma separated; default access (auth.DefaultTokenTypes).
@@ -119,6 +122,12 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	c.MaxConcurrency = env.Int("LOCAL_MAX_CONCURRENCY", 0, 0)
 	c.SimJobTime = env.Duration("ORACLE_SIM_JOB_TIME", time.Second)
 	c.SweepInterval = env.Duration("SWEEP_INTERVAL", 5*time.Second)
+	switch m := cmp.Or(getenv("LOCAL_METRICS"), "stdout"); m {
+	case "stdout", "off":
+		c.Metrics = m == "stdout"
+	default:
+		errs = append(errs, fmt.Errorf("LOCAL_METRICS %q is neither stdout nor off", m))
+	}
 	c.IdleTimeout = env.Duration("IDLE_TIMEOUT", 10*time.Minute)
 	c.MaxDuration = env.Duration("MAX_CONNECTION_DURATION", 2*time.Hour)
 	errs = append(errs, env.Err())

@@ -67,7 +67,10 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	// The functions record their metrics on stdout, as on Lambda, under
 	// Stack "local". One recorder serves them all here (they share one
 	// Notifier): what is pending is written when any invocation ends.
-	rec := metrics.New(os.Stdout, "local", nil)
+	var rec *metrics.Recorder // nil records nothing
+	if cfg.Metrics {
+		rec = metrics.New(os.Stdout, "local", nil)
+	}
 
 	conns := &streamingStore{Store: stores.connections}
 	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut, Metrics: rec})
