@@ -168,6 +168,8 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	}
 	static, _ := fs.Sub(web.Files, ".")
 	mux.Handle("/", http.FileServerFS(static))
+	// The examples' pinned React and Vue, from web/node_modules (npm ci in web/).
+	mux.Handle("GET /vendor/{name}", web.Vendor(web.FindModules(".")))
 	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if queue.IsRequest(r) {
 			s.serveSQS(w, r)

@@ -94,9 +94,10 @@ export class Wire {
   sent() { return this.list().flatMap((s) => s.sent); }
 }
 
-// openPage opens the test page in a fresh browser context (its own
-// localStorage, like another browser profile) and records its WebSockets.
-export async function openPage(t, { route, base = STACK_URL } = {}) {
+// newPage opens a page in a fresh browser context (its own localStorage,
+// like another browser profile) that records its WebSockets; the test fails
+// if the page throws.
+export async function newPage(t, { route } = {}) {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await context.newPage();
@@ -105,6 +106,12 @@ export async function openPage(t, { route, base = STACK_URL } = {}) {
   t.after(() => assert.deepEqual(errors.map(String), [], "the page threw"));
   if (route) await page.route(route.url, route.handler);
   const wire = await Wire.attach(page);
+  return { page, wire };
+}
+
+// openPage opens the test page with newPage.
+export async function openPage(t, { route, base = STACK_URL } = {}) {
+  const { page, wire } = await newPage(t, { route });
   const resp = await page.goto(base + "/");
   assert.equal(resp.status(), 200, "GET /");
   await page.locator('#state[data-state="closed"]').waitFor({ timeout: WAIT });
@@ -161,14 +168,38 @@ export async function sqsSend(queue, body) {
 }
 
 // sendSample submits the budget transfer sample from the page's form and
-// waits until its upload card shows an outcome, which it returns.
+// waits until the notification centre's item of the transaction shows an
+// outcome, which it returns with that item (the card).
 export async function sendSample(page, tx) {
   await page.locator("#transaction-id").fill(tx);
   await page.locator("#kind").selectOption("budget_transfer");
   await page.locator("#submit").click();
   await page.locator("#submit-result", { hasText: /^queued as \S+/ }).waitFor({ timeout: WAIT });
-  const card = page.locator(`#uploads .upload[data-transaction="${tx}"]`);
+  const card = page.locator(`#center .upload[data-transaction="${tx}"]`);
   const outcome = card.locator(".outcome[data-outcome]");
   await outcome.waitFor({ timeout: UPLOAD_WAIT });
   return { card, outcome: await outcome.getAttribute("data-outcome"), text: await outcome.textContent() };
+}
+
+// devSend sends body (an object) to a queue through the stack's POST
+// /dev/send, which works whether the queues are the stack's own or on an AWS
+// API.
+export async function devSend(queue, body) {
+  const res = await fetch(STACK_URL + "/dev/send", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ queue, body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(WAIT),
+  });
+  const out = await res.json();
+  assert.equal(res.status, 200, `/dev/send to ${queue}: ${JSON.stringify(out)}`);
+  return out.MessageId;
+}
+
+// sendTransfer queues the budget transfer sample as transaction tx of user.
+export async function sendTransfer(user, tx) {
+  const res = await fetch(STACK_URL + "/dev/sample?kind=budget_transfer", { signal: AbortSignal.timeout(WAIT) });
+  assert.equal(res.status, 200, "/dev/sample");
+  const body = await res.json();
+  return devSend("workflow", { ...body, transaction_id: tx, user_id: user });
 }

@@ -23,7 +23,7 @@ useBrowser();
 
 // ------------------------------------------------------------------ tests
 
-test("the page loads and connects as user 123 with the token in Sec-WebSocket-Protocol", { timeout: TEST_TIMEOUT }, async (t) => {
+test("the page loads and connects as user 123 with the token in Sec-WebSocket-Protocol (bearer, token)", { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, wire } = await openPage(t);
   assert.equal(await page.locator("h1").textContent(), "FBDI notifications");
   assert.equal(await page.locator("#ping").isDisabled(), true, "ping is disabled before connecting");
@@ -36,9 +36,9 @@ test("the page loads and connects as user 123 with the token in Sec-WebSocket-Pr
   assert.equal(others.length, 0, "one WebSocket");
   assert.equal(ws.url, WS_URL, "no token in the URL");
   assert.equal(jwtClaims(token).user_id, "123");
-  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), token);
+  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), `bearer, ${token}`);
   assert.equal(ws.response.status, 101);
-  assert.equal(header(ws.response.headers, "Sec-WebSocket-Protocol"), token, "the chosen protocol is echoed back");
+  assert.equal(header(ws.response.headers, "Sec-WebSocket-Protocol"), "bearer", "bearer is echoed back, never the token");
 
   // connection_established, shown in the log, names this user and connection.
   const established = (await logEntries(page)).filter((e) => e.type === "connection_established");
@@ -90,7 +90,7 @@ test("a second page as user 456 receives none of user 123's upload messages", { 
   await bob.page.locator('#log li[data-type="pong"]').waitFor({ timeout: WAIT });
   const bobLog = await logEntries(bob.page);
   assert.deepEqual(bobLog.filter((e) => e.type.startsWith("oracle_upload_")), [], "user 456 saw upload messages");
-  assert.equal(await bob.page.locator("#uploads .upload").count(), 0, "user 456 has no upload card");
+  assert.equal(await bob.page.locator("#center .upload").count(), 0, "user 456 has no upload in the notification centre");
   const leaked = bob.wire.received().filter((f) => JSON.stringify(f).includes(tx));
   assert.deepEqual(leaked, [], "user 456 received frames about user 123's transaction");
   assert.equal(await bob.page.locator('#state[data-state="open"]').count(), 1, "user 456 is still connected");
@@ -172,7 +172,7 @@ test("a bad token is refused: the WebSocket fails and the page is not open", { t
   // The page reacts to the refused handshake by backing off to reconnect.
   await page.locator('#state[data-state="connecting"]', { hasText: /^reconnecting/ }).waitFor({ timeout: WAIT });
   const [ws] = wire.list();
-  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), "not-a-jwt");
+  assert.equal(header(ws.request.headers, "Sec-WebSocket-Protocol"), "bearer, not-a-jwt");
   await poll(() => ws.response || ws.errors.length, "the handshake ended");
   // Chromium reports a 401 to a WebSocket handshake as an authentication
   // failure rather than as a response (it has no credentials to retry with).

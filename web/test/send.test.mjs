@@ -21,7 +21,7 @@ test("Send sample works whatever name the page was opened under (localhost for 1
   assert.equal(outcome, "completed", `outcome: ${text}`);
 });
 
-test("Send sample: the upload card shows steps 1-5 completed and the outcome completed", { timeout: TEST_TIMEOUT }, async (t) => {
+test("Send sample: the notification centre shows steps 1-5 completed, a full progress bar and the outcome completed", { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, wire } = await openPage(t);
   await connect(page, "123");
   await connected(page, "123");
@@ -29,8 +29,11 @@ test("Send sample: the upload card shows steps 1-5 completed and the outcome com
   const tx = `bt-${RUN}-3`;
   const { card, outcome, text } = await sendSample(page, tx);
   assert.equal(outcome, "completed", `outcome: ${text}`);
-  assert.equal(await card.locator("h3").textContent(), `Transaction ${tx}`);
-  const steps = await card.locator("ol > li").evaluateAll((lis) =>
+  assert.equal(await card.locator(".title").textContent(), `Transaction ${tx}`);
+  const bar = card.locator('[role="progressbar"]');
+  assert.deepEqual(await bar.evaluate((b) => ["aria-valuemin", "aria-valuenow", "aria-valuemax", "aria-valuetext"].map((a) => b.getAttribute(a))),
+    ["0", "5", "5", "Completed: all 5 steps"]);
+  const steps = await card.locator("ol.steps > li").evaluateAll((lis) =>
     lis.map((li) => ({ step: li.dataset.step, status: li.dataset.status, text: li.textContent })));
   assert.deepEqual(steps.map((s) => [s.step, s.status]), [1, 2, 3, 4, 5].map((n) => [String(n), "completed"]));
   steps.forEach((s, i) => assert.ok(s.text.startsWith(`${BUDGET_STEPS[i]} — completed`), `step ${i + 1} reads ${s.text}`));
@@ -56,8 +59,8 @@ test("Send sample: the upload card shows steps 1-5 completed and the outcome com
   assert.equal(reply.transaction_id, tx);
   assert.equal(reply.state, "succeeded");
   assert.deepEqual(reply.steps.map((s) => [s.step_number, s.step, s.status]), BUDGET_STEPS.map((name, i) => [i + 1, name, "completed"]));
-  assert.equal(await page.locator(`#uploads .upload[data-transaction="${tx}"]`).count(), 1, "one card per transaction");
-  assert.equal(await card.locator('ol > li[data-status="completed"]').count(), 5);
+  assert.equal(await page.locator(`#center .upload[data-transaction="${tx}"]`).count(), 1, "one item per transaction");
+  assert.equal(await card.locator('ol.steps > li[data-status="completed"]').count(), 5);
 
   // The received frames and the log agree: the page dropped nothing.
   const onWire = wire.received().filter((f) => f.type?.startsWith("oracle_upload_") && !f.replayed).map((f) => f.id);
