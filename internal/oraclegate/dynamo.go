@@ -28,17 +28,18 @@ type dynamoAPI interface {
 // when zero; it has no dueShard (it is never in the workflows' due index)
 // and no expiresAt (it is kept).
 type item struct {
-	Key          string            `dynamodbav:"transactionId"` // KeyPrefix + instance
-	Instance     string            `dynamodbav:"oracleInstance"`
-	Version      int64             `dynamodbav:"version"`
-	WindowStart  string            `dynamodbav:"windowStart,omitempty"`
-	Refusals     int               `dynamodbav:"refusals,omitempty"`
-	OpenedAt     string            `dynamodbav:"openedAt,omitempty"`
-	NextProbeAt  string            `dynamodbav:"nextProbeAt,omitempty"`
-	ProbeUntil   string            `dynamodbav:"probeUntil,omitempty"`
-	ClosedAt     string            `dynamodbav:"closedAt,omitempty"`
-	NextResumeAt string            `dynamodbav:"nextResumeAt,omitempty"`
-	Jobs         map[string]string `dynamodbav:"jobs,omitempty"` // owner -> since
+	Key         string            `dynamodbav:"transactionId"` // KeyPrefix + instance
+	Instance    string            `dynamodbav:"oracleInstance"`
+	Version     int64             `dynamodbav:"version"`
+	WindowStart string            `dynamodbav:"windowStart,omitempty"`
+	Refusals    int               `dynamodbav:"refusals,omitempty"`
+	OpenedAt    string            `dynamodbav:"openedAt,omitempty"`
+	NextProbeAt string            `dynamodbav:"nextProbeAt,omitempty"`
+	ProbeUntil  string            `dynamodbav:"probeUntil,omitempty"`
+	ClosedAt    string            `dynamodbav:"closedAt,omitempty"`
+	NextTicket  int64             `dynamodbav:"nextTicket,omitempty"`
+	FirstTicket int64             `dynamodbav:"firstTicket,omitempty"`
+	Jobs        map[string]string `dynamodbav:"jobs,omitempty"` // owner -> since
 }
 
 const timeFormat = time.RFC3339Nano
@@ -91,7 +92,7 @@ func (d *DynamoStore) Get(ctx context.Context, instance string) (*State, error) 
 	s := &State{Instance: instance, Version: it.Version, WindowStart: pt("windowStart", it.WindowStart),
 		Refusals: it.Refusals, OpenedAt: pt("openedAt", it.OpenedAt), NextProbeAt: pt("nextProbeAt", it.NextProbeAt),
 		ProbeUntil: pt("probeUntil", it.ProbeUntil), ClosedAt: pt("closedAt", it.ClosedAt),
-		NextResumeAt: pt("nextResumeAt", it.NextResumeAt)}
+		NextTicket: it.NextTicket, FirstTicket: it.FirstTicket}
 	for o, since := range it.Jobs {
 		if s.Jobs == nil {
 			s.Jobs = map[string]time.Time{}
@@ -109,7 +110,7 @@ func (d *DynamoStore) Put(ctx context.Context, s *State) error {
 	it := item{Key: KeyPrefix + s.Instance, Instance: s.Instance, Version: s.Version + 1,
 		WindowStart: formatTime(s.WindowStart), Refusals: s.Refusals, OpenedAt: formatTime(s.OpenedAt),
 		NextProbeAt: formatTime(s.NextProbeAt), ProbeUntil: formatTime(s.ProbeUntil), ClosedAt: formatTime(s.ClosedAt),
-		NextResumeAt: formatTime(s.NextResumeAt)}
+		NextTicket: s.NextTicket, FirstTicket: s.FirstTicket}
 	for o, since := range s.Jobs {
 		if it.Jobs == nil {
 			it.Jobs = map[string]string{}

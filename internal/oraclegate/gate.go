@@ -34,9 +34,14 @@ type State struct {
 	NextProbeAt time.Time // while open: when the next probe may go
 	ProbeUntil  time.Time // while open: a probe is out until then (its lease)
 	ClosedAt    time.Time // when the breaker last closed
-	// NextResumeAt is the time the next workflow resumed after an outage
-	// may call Oracle: each one takes it and pushes it by ResumeSpacing.
-	NextResumeAt time.Time
+	// NextTicket is the last park ticket handed out (0: none yet). Tickets
+	// number the workflows parked behind the open breaker in the order they
+	// were parked, across outages.
+	NextTicket int64
+	// FirstTicket is the ticket that resumes first after the breaker closes:
+	// set when it opens, to the first ticket of that outage, or to an
+	// earlier one whose resume slot had not come yet (see Admit).
+	FirstTicket int64
 	// Jobs holds the owners (transaction ids) of the job slots, with when
 	// each took its slot.
 	Jobs map[string]time.Time
@@ -128,8 +133,12 @@ type Decision struct {
 	Allow bool          // the call may go now
 	Probe bool          // it is the probe of an open breaker: report its outcome with Record
 	Wait  time.Duration // when not allowed: how long to wait before asking again
-	// Reserved is set when a resumed caller was given a later resume slot:
-	// it calls Admit again after Wait with resumed false, and may go.
+	// Ticket, when not 0, is the park ticket handed to a caller that had
+	// none and must wait for the open breaker: it keeps it and passes it to
+	// Admit until it is allowed.
+	Ticket int64
+	// Reserved is set when the breaker is closed but the caller's ticket
+	// resumes later: it asks again after Wait, with its ticket, and goes.
 	Reserved bool
 	// Open is set when the breaker is open: the call is its probe, or
 	// waits (the BreakerOpen metric).
@@ -164,35 +173,46 @@ func (g *Gate) update(ctx context.Context, change func(s *State) bool) error {
 	return fmt.Errorf("oraclegate: %s: %w", g.instance, ErrConflict)
 }
 
-// Admit says whether a call to Oracle may go now. While the breaker is
-// closed it may; but resumed (the caller waited for an open breaker) takes
-// the next resume slot, so that workflows parked during an outage come back
-// ResumeSpacing apart, in the order they ask (Reserved: come back after
-// Wait, not resumed). While it is open, one caller at a time is granted
-// the probe once NextProbeAt has come; the others wait.
-func (g *Gate) Admit(ctx context.Context, resumed bool) (Decision, error) {
+// Admit says whether a call to Oracle may go now; ticket is the caller's
+// park ticket, 0 when it has none.
+//
+// While the breaker is open, one caller at a time is granted the probe once
+// NextProbeAt has come; the others wait, and a caller without a ticket is
+// handed the next one (Decision.Ticket, one conditional write): tickets
+// number the parked workflows oldest first.
+//
+// While it is closed, a caller without a ticket goes. After an outage the
+// parked workflows resume oldest first, ResumeSpacing apart, whatever the
+// order in which they ask: ticket t has the slot ClosedAt + (t -
+// FirstTicket) × ResumeSpacing; before it, the caller waits for it
+// (Reserved), from it on, it goes. A ticket older than FirstTicket (whose
+// turn came before the breaker last opened) goes at once. Resuming writes
+// nothing.
+func (g *Gate) Admit(ctx context.Context, ticket int64) (Decision, error) {
 	var d Decision
 	err := g.update(ctx, func(s *State) bool {
 		now := g.now()
 		d = Decision{}
 		if s.OpenedAt.IsZero() {
-			if !resumed {
-				d.Allow = true
+			d.Allow = true
+			if ticket == 0 || ticket < s.FirstTicket || ticket > s.NextTicket { // none, an older one, an unknown one
 				return false
 			}
-			slot := later(now, s.NextResumeAt)
-			s.NextResumeAt = slot.Add(g.cfg.ResumeSpacing)
-			if d.Wait = slot.Sub(now); d.Wait <= 0 {
-				d.Wait, d.Allow = 0, true
-			} else {
-				d.Reserved = true
+			slot := s.ClosedAt.Add(time.Duration(ticket-s.FirstTicket) * g.cfg.ResumeSpacing)
+			if slot.After(now) {
+				d = Decision{Wait: slot.Sub(now), Reserved: true}
 			}
-			return true
+			return false
 		}
 		d.Open = true
 		if now.Before(s.NextProbeAt) || now.Before(s.ProbeUntil) {
 			d.Wait = later(s.NextProbeAt, s.ProbeUntil).Sub(now)
-			return false
+			if ticket != 0 {
+				return false
+			}
+			s.NextTicket++
+			d.Ticket = s.NextTicket
+			return true
 		}
 		s.ProbeUntil = now.Add(g.cfg.ProbeLease)
 		d.Allow, d.Probe = true, true
@@ -218,7 +238,7 @@ func (g *Gate) Record(ctx context.Context, probe, accepted bool) (isOpen bool, e
 		switch {
 		case accepted && open:
 			s.OpenedAt, s.NextProbeAt, s.ProbeUntil, s.ClosedAt = time.Time{}, time.Time{}, time.Time{}, now
-			s.Refusals, s.WindowStart, s.NextResumeAt = 0, time.Time{}, now
+			s.Refusals, s.WindowStart = 0, time.Time{}
 			closed = true
 			return true
 		case accepted:
@@ -235,6 +255,7 @@ func (g *Gate) Record(ctx context.Context, probe, accepted bool) (isOpen bool, e
 		s.Refusals++
 		if s.Refusals >= g.cfg.Threshold {
 			s.OpenedAt, s.NextProbeAt, s.ProbeUntil = now, now.Add(g.cfg.ProbeInterval), time.Time{}
+			s.FirstTicket = g.firstTicket(s, now)
 			opened, isOpen = true, true
 		}
 		return true
@@ -296,6 +317,19 @@ func (g *Gate) Release(ctx context.Context, owner string) error {
 		delete(s.Jobs, owner)
 		return true
 	})
+}
+
+// firstTicket returns the ticket that resumes first after the outage that
+// opens now: the first one not yet handed out, or, when the workflows
+// parked through the last outage were still resuming, the first of them
+// whose slot has not come. So they keep their turn, before this outage's.
+func (g *Gate) firstTicket(s *State, now time.Time) int64 {
+	next := s.NextTicket + 1
+	if s.FirstTicket == 0 || s.ClosedAt.IsZero() {
+		return next
+	}
+	came := max(int64(now.Sub(s.ClosedAt)/g.cfg.ResumeSpacing)+1, 0) // the slots at ClosedAt, +spacing, ... up to now
+	return min(next, s.FirstTicket+came)
 }
 
 func later(a, b time.Time) time.Time {

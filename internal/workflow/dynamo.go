@@ -54,6 +54,7 @@ type item struct {
 	Deadline      string            `dynamodbav:"deadline,omitempty"`
 	Pending       *pendingItem      `dynamodbav:"pending,omitempty"`
 	ParkedAt      string            `dynamodbav:"parkedAt,omitempty"`
+	ParkTicket    int64             `dynamodbav:"parkTicket,omitempty"`
 	DocumentID    string            `dynamodbav:"documentId,omitempty"`
 	RequestIDs    map[string]string `dynamodbav:"requestIds,omitempty"` // step number -> ESS request ID (also in steps)
 	Plan          *planItem         `dynamodbav:"plan,omitempty"`
@@ -131,7 +132,7 @@ func parseTime(s string) (time.Time, error) {
 func toItem(s *State) item {
 	it := item{TransactionID: s.TransactionID, UserID: s.UserID, Kind: string(s.Kind), Fingerprint: s.Fingerprint,
 		Version: s.Version, Status: string(s.Status), Step: s.Step, StepName: stepName(s.Kind, s.Step),
-		PollSeq: s.PollSeq, Deadline: formatTime(s.Deadline), ParkedAt: formatTime(s.ParkedAt), DocumentID: s.DocumentID, Error: s.Error,
+		PollSeq: s.PollSeq, Deadline: formatTime(s.Deadline), ParkedAt: formatTime(s.ParkedAt), ParkTicket: s.ParkTicket, DocumentID: s.DocumentID, Error: s.Error,
 		Invalid: s.Invalid, Notified: s.Notified, CreatedAt: formatTime(s.CreatedAt),
 		UpdatedAt: formatTime(s.UpdatedAt), EndedAt: formatTime(s.EndedAt)}
 	if !s.ExpiresAt.IsZero() {
@@ -172,7 +173,7 @@ func toItem(s *State) item {
 
 func (it item) state() (*State, error) {
 	s := &State{TransactionID: it.TransactionID, UserID: it.UserID, Kind: Kind(it.Kind), Fingerprint: it.Fingerprint,
-		Version: it.Version, Status: Status(it.Status), Step: it.Step, PollSeq: it.PollSeq,
+		Version: it.Version, Status: Status(it.Status), Step: it.Step, PollSeq: it.PollSeq, ParkTicket: it.ParkTicket,
 		DocumentID: it.DocumentID, Error: it.Error, Invalid: it.Invalid, Notified: it.Notified}
 	if it.ExpiresAt != 0 {
 		s.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()

@@ -31,7 +31,7 @@ type Oracle interface {
 // Gate is the part of *oraclegate.Gate that the Engine uses: the circuit
 // breaker and the job slots of the Oracle instance, shared by all workers.
 type Gate interface {
-	Admit(ctx context.Context, resumed bool) (oraclegate.Decision, error)
+	Admit(ctx context.Context, ticket int64) (oraclegate.Decision, error)
 	Record(ctx context.Context, probe, accepted bool) (open bool, err error)
 	Acquire(ctx context.Context, owner string) (bool, error)
 	Release(ctx context.Context, owner string) error

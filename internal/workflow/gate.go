@@ -10,16 +10,18 @@ import (
 )
 
 // admit asks the Gate whether the next Oracle call (what, for the user)
-// may go. It reports true when it may (always without a Gate, and when the
-// Gate cannot be read: an unreadable breaker must not stop the work). When
-// the breaker is open, the workflow is parked instead (see park) and admit
-// returns false with errContinued, or with the error of the park.
+// may go, passing the workflow's park ticket. It reports true when it may
+// (always without a Gate, and when the Gate cannot be read: an unreadable
+// breaker must not stop the work). When the breaker is open, or a parked
+// workflow's turn to resume has not come, the workflow is parked instead
+// (see park) and admit returns false with errContinued, or with the error
+// of the park.
 func (r *run) admit(what string) (bool, error) {
 	r.probe = false
 	if r.e.gate == nil {
 		return true, nil
 	}
-	d, err := r.e.gate.Admit(r.ctx, !r.st.ParkedAt.IsZero())
+	d, err := r.e.gate.Admit(r.ctx, r.st.ParkTicket)
 	if err != nil {
 		r.log.Warn("breaker not read; calling Oracle", "error", err)
 		return true, nil
@@ -30,7 +32,7 @@ func (r *run) admit(what string) (bool, error) {
 		if d.Probe {
 			r.log.Info("breaker probe", "step", r.st.Step)
 		}
-		if !r.st.ParkedAt.IsZero() && !d.Probe { // a probe stays parked until Oracle accepts it (observe)
+		if r.st.parked() && !d.Probe { // a probe stays parked until Oracle accepts it (observe)
 			r.resumed()
 		}
 		return true, nil
@@ -40,9 +42,12 @@ func (r *run) admit(what string) (bool, error) {
 
 // park hands the workflow on to a continuation delayed by d.Wait, without
 // counting an attempt: the breaker is open (Oracle refused calls of many
-// workflows), or the workflow was given a later resume slot (d.Reserved).
-// The owner is told once per outage that Oracle is unavailable. A workflow
-// still parked at its step's deadline fails, saying Oracle was unavailable.
+// workflows), or the breaker closed and the workflow's turn to resume comes
+// later (d.Reserved). It keeps the park ticket the Gate hands it (saved
+// with ParkedAt; if the save is lost, the ticket's turn passes unused and
+// the workflow gets a new one). The owner is told once per outage that
+// Oracle is unavailable. A workflow still parked at its step's deadline
+// fails, saying Oracle was unavailable.
 func (r *run) park(d oraclegate.Decision, what string) error {
 	now := r.e.now()
 	next := now.Add(d.Wait)
@@ -52,11 +57,11 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 			"deadline; send the transfer again later", what), "")
 	}
 	first := r.st.ParkedAt.IsZero() && !d.Reserved
-	switch {
-	case d.Reserved:
-		r.st.ParkedAt = time.Time{} // its turn is reserved: it goes when it comes back
-	case first:
+	if first {
 		r.st.ParkedAt = now
+	}
+	if d.Ticket != 0 {
+		r.st.ParkTicket = d.Ticket
 	}
 	l := r.rec()
 	l.NextTryAt = next
@@ -70,7 +75,8 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 	if err := r.save(); err != nil {
 		return err
 	}
-	r.log.Info("workflow parked", "step", r.st.Step, "wait", d.Wait.String(), "reserved", d.Reserved)
+	r.log.Info("workflow parked", "step", r.st.Step, "wait", d.Wait.String(), "reserved", d.Reserved,
+		"ticket", r.st.ParkTicket)
 	if first {
 		r.e.metrics.Count(metrics.WorkflowsParked, 1)
 		n := notification.UploadProgress(r.st.TransactionID, l.Name, l.Number, TotalSteps,
@@ -88,7 +94,7 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 func (r *run) observe(accepted bool) {
 	probe := r.probe
 	r.probe = false
-	if accepted && !r.st.ParkedAt.IsZero() {
+	if accepted && r.st.parked() {
 		r.resumed()
 	}
 	if r.e.gate == nil || accepted && !probe {
@@ -144,9 +150,17 @@ func (r *run) releaseSlot() {
 	}
 }
 
-// resumed ends the workflow's parking; the change is saved with the call's
-// intent or its result.
+// resumed ends the workflow's parking and gives up its ticket; the change
+// is saved with the call's intent or its result.
 func (r *run) resumed() {
-	r.log.Info("workflow resumed", "step", r.st.Step, "parked_for", r.e.now().Sub(r.st.ParkedAt).String())
-	r.st.ParkedAt = time.Time{}
+	var parkedFor time.Duration
+	if !r.st.ParkedAt.IsZero() {
+		parkedFor = r.e.now().Sub(r.st.ParkedAt)
+	}
+	r.log.Info("workflow resumed", "step", r.st.Step, "parked_for", parkedFor.String(), "ticket", r.st.ParkTicket)
+	r.st.ParkedAt, r.st.ParkTicket = time.Time{}, 0
 }
+
+// parked reports whether the workflow waits for Oracle's breaker: it was
+// parked, or holds a park ticket.
+func (s *State) parked() bool { return !s.ParkedAt.IsZero() || s.ParkTicket != 0 }

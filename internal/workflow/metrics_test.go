@@ -256,10 +256,10 @@ type fixedGate struct {
 	opens bool
 }
 
-func (g fixedGate) Admit(context.Context, bool) (oraclegate.Decision, error) { return g.d, nil }
-func (g fixedGate) Record(context.Context, bool, bool) (bool, error)         { return g.opens, nil }
-func (fixedGate) Acquire(context.Context, string) (bool, error)              { return true, nil }
-func (fixedGate) Release(context.Context, string) error                      { return nil }
+func (g fixedGate) Admit(context.Context, int64) (oraclegate.Decision, error) { return g.d, nil }
+func (g fixedGate) Record(context.Context, bool, bool) (bool, error)          { return g.opens, nil }
+func (fixedGate) Acquire(context.Context, string) (bool, error)               { return true, nil }
+func (fixedGate) Release(context.Context, string) error                       { return nil }
 
 // TestBreakerGaugeFollowsTheGate: every answer of the Gate is recorded as
 // BreakerOpen: Admit's, 1 when the breaker is open (the workflow parks,

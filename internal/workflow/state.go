@@ -21,6 +21,9 @@ type State struct {
 	Deadline time.Time // while waiting: when the current job is given up
 	Pending  *Pending  // an Oracle call that may be in flight; nil when none
 	ParkedAt time.Time // when the workflow began waiting for Oracle's breaker to close; zero when not parked
+	// ParkTicket is the Gate's park ticket of a parked workflow (its turn
+	// to resume after the outage, oldest first); 0 when it has none.
+	ParkTicket int64
 
 	DocumentID string    // UCM DocumentId once uploaded
 	Plan       Plan      // resolved by Preparing Data; used by later steps

@@ -23,6 +23,7 @@ func Sample(id string, now time.Time) *workflow.State {
 	return &workflow.State{
 		TransactionID: id, UserID: "123", Kind: workflow.KindBudgetTransfer, Fingerprint: "f1",
 		Status: workflow.StatusWaiting, Step: 3, PollSeq: 2, Deadline: now.Add(2 * time.Hour),
+		ParkedAt: now.Add(-time.Minute), ParkTicket: 42,
 		Pending:    &workflow.Pending{Op: workflow.OpSubmit, Step: 3, Since: now, LeaseUntil: now.Add(time.Minute)},
 		DocumentID: "900001",
 		Plan: workflow.Plan{Account: "fin$/budgetaryControl$/import$", FileName: "XccBudgetInterface_602.zip",
