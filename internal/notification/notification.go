@@ -39,6 +39,15 @@ type Notification struct {
 	Type      string    `json:"type"`      // one of the Type constants
 	Timestamp time.Time `json:"timestamp"` // RFC 3339, UTC
 
+	// Category groups notifications for preferences and inbox filters
+	// (ParseCategory): CategoryFBDI for workflow notifications, whose Kind
+	// says which workflow, else what upstream sent, CategoryGeneral by
+	// default. Critical notifications cannot be muted; oracle_upload_failed
+	// always is one (Classify).
+	Category string `json:"category,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Critical bool   `json:"critical,omitempty"`
+
 	Message      string         `json:"message,omitempty"`
 	Data         map[string]any `json:"data,omitzero"`           // notification: always an object
 	UserID       string         `json:"user_id,omitempty"`       // connection_established
