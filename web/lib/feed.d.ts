@@ -26,7 +26,7 @@ export interface FeedItem {
   readonly timestamp: string;
   /** Whether every message of the item is known read. */
   readonly read: boolean;
-  /** True while every message of the item came from a resume's replay (false once a live one arrives; false for items loaded by history()). */
+  /** True while the item is not news: every message of it came from a resume's replay or from history() (false once a live one arrives). */
   readonly replayed: boolean;
   /** The transaction id of an upload item; null for a notification. */
   readonly transactionId: string | null;

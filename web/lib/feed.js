@@ -172,7 +172,9 @@ export class NotificationFeed {
     const key = upload ? `tx:${msg.transaction_id}` : msg.id;
     let it = this._items.get(key);
     if (!it) {
-      it = { key, id: msg.id, ids: [], type: msg.type, message: "", timestamp: msg.timestamp || "", replayed: Boolean(msg.replayed),
+      it = { key, id: msg.id, ids: [], type: msg.type, message: "", timestamp: msg.timestamp || "",
+        // Not news: replayed by a resume, or loaded from history (the element announces only news).
+        replayed: Boolean(msg.replayed) || fromHistory,
         transactionId: upload ? String(msg.transaction_id) : null, data: msg.data || null,
         seq: fromHistory ? --this._oldest : ++this._seq };
       this._items.set(key, it);

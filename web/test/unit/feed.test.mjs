@@ -118,3 +118,17 @@ test("listeners are called once per batch of changes, and the snapshot changes o
   await tick();
   assert.equal(feed.snapshot().notifications.length, 1, "a detached feed stops following");
 });
+
+test("items loaded by history are not news (the element announces only news); a live message makes them news", async () => {
+  const svc = new FakeService();
+  const feed = new NotificationFeed(svc, { historyOnConnect: 5 });
+  const old = push("notification", { message: "from yesterday", data: {} });
+  const live = push("notification", { message: "just now", data: {} });
+  svc.historyPage = { type: "history", items: [old], unread_count: 1, has_more: false };
+  svc.emit("caughtUp", { replayed: 0 });
+  await tick();
+  svc.emit("message", live);
+  const byKey = new Map(feed.snapshot().notifications.map((i) => [i.key, i]));
+  assert.equal(byKey.get(old.id).replayed, true, "an item loaded by history is not news");
+  assert.equal(byKey.get(live.id).replayed, false, "a live message is news");
+});
