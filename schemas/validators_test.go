@@ -26,6 +26,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
 	"github.com/finance/fbdi-notify/internal/workflow/workflowtest"
@@ -127,7 +128,8 @@ func (r *recordingSQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, 
 // --- notification queue ---------------------------------------------------
 
 // goNotification delivers a notification queue message through
-// notifier.QueueHandler, with users 123 and 456 each holding a connection.
+// notifier.QueueHandler, with users 123 and 456 each holding a connection
+// and a preferences store (for user_profile and set_preferences).
 // It returns "" if the message was delivered, else the failure_reason it
 // was dead-lettered with.
 func goNotification(t *testing.T, body string) string {
@@ -142,7 +144,7 @@ func goNotification(t *testing.T, body string) string {
 		}
 	}
 	gw := &gateway{t: t}
-	n := notifier.New(conns, history.NewMemoryStore(nil), gw, notifier.Options{})
+	n := notifier.New(conns, history.NewMemoryStore(nil), gw, notifier.Options{Preferences: preference.NewMemoryStore()})
 	dlq := &recordingSQS{}
 	h := notifier.NewQueueHandler(n, dlq, "https://sqs.eu-west-1.amazonaws.com/123456789012/NotificationDLQ", nil)
 	msg := events.SQSMessage{MessageId: "m-1", Body: body, Attributes: map[string]string{"SentTimestamp": "1772366400000"}}
@@ -178,7 +180,9 @@ var validationCodes = map[string]bool{
 
 // goClient answers a WebSocket message as the message route does, for
 // eventUserID on eventConnID, who has a few notifications in history and owns
-// transaction 602. It returns the reply, already checked against
+// transaction 602, with preferences stored (defaults for general and fbdi).
+// Its notifications are classified as the notifier stores them (category,
+// critical) and the progress step is stored read. It returns the reply, already checked against
 // server-message.schema.json, and the error code and message if the route
 // refused the request for what it holds.
 func goClient(t *testing.T, req events.APIGatewayWebsocketProxyRequest) (reply map[string]any, code, message string) {
@@ -192,11 +196,14 @@ func goClient(t *testing.T, req events.APIGatewayWebsocketProxyRequest) (reply m
 	hist := history.NewMemoryStore(nil)
 	for i, n := range []notification.Notification{
 		notification.General("Budget approved", map[string]any{"transfer": "602"}),
-		notification.UploadProgress("602", workflow.StepUploadToUCM, 2, workflow.TotalSteps, notification.StatusProcessing, "Uploading"),
+		withKind(notification.UploadProgress("602", workflow.StepUploadToUCM, 2, workflow.TotalSteps, notification.StatusProcessing, "Uploading")),
 		notification.UploadFailed("603", "Journal import failed", "line 2: amount is required"),
 	} {
 		n.Stamp(now.Add(time.Duration(i-10) * time.Minute))
-		if _, err := hist.Add(ctx, history.Item{UserID: eventUserID, Notification: n, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		notification.Classify(&n)
+		item := history.Item{UserID: eventUserID, Notification: n, Read: !notification.NewUnreadRule().Unread(n),
+			ExpiresAt: now.Add(time.Hour)}
+		if _, err := hist.Add(ctx, item); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,11 +213,16 @@ func goClient(t *testing.T, req events.APIGatewayWebsocketProxyRequest) (reply m
 	if err := store.Create(ctx, st); err != nil {
 		t.Fatal(err)
 	}
+	defaults, err := preference.ParseDefaults(`{"general":{"in_app":true,"email":false},"fbdi":{"in_app":true,"email":true}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := route.NewMessage(route.MessageConfig{
 		Connections: conns,
 		History:     hist,
 		Posters:     func(string) route.Poster { return replayPoster{t: t} },
 		Status:      workflow.NewService(store).Status,
+		Preferences: route.Preferences{Store: preference.NewMemoryStore(), Defaults: defaults},
 	})
 	resp, err := h.Handle(ctx, req)
 	if err != nil {
@@ -228,6 +240,13 @@ func goClient(t *testing.T, req events.APIGatewayWebsocketProxyRequest) (reply m
 		}
 	}
 	return reply, "", ""
+}
+
+// withKind returns the workflow notification n as the workflow sends it:
+// category fbdi, kind budget_transfer.
+func withKind(n notification.Notification) notification.Notification {
+	n.Category, n.Kind = notification.CategoryFBDI, notification.KindBudgetTransfer
+	return n
 }
 
 // replayPoster takes the notifications resume replays and checks them.

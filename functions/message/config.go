@@ -7,6 +7,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/route"
 )
 
@@ -28,6 +29,10 @@ type config struct {
 	// optional) is the Stack dimension of the function's metrics; unset,
 	// "local".
 	StackName string
+	// Preferences (PREFERENCE_DEFAULTS, optional) are the operator's
+	// channels per category (preference.ParseDefaults); unset, in_app
+	// only for every category.
+	Preferences preference.Defaults
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -41,6 +46,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WorkflowsTable:     env.Required("WORKFLOWS_TABLE"),
 		ManagementEndpoint: env.OptionalURL("MANAGEMENT_ENDPOINT"),
 		StackName:          env.Optional("STACK_NAME"),
+		Preferences:        preferenceDefaults(env),
 		RateLimit: connection.Limit{
 			Units:  route.DefaultRateLimit.Units,
 			Window: env.Duration("MESSAGE_RATE_WINDOW", route.DefaultRateLimit.Window),
@@ -51,4 +57,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		env.Problem("MESSAGE_RATE_WINDOW must be at least 1ms")
 	}
 	return c, env.Err()
+}
+
+// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
+func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
+	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
+	if err != nil {
+		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
+	}
+	return d
 }

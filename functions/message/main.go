@@ -16,6 +16,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/route"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
@@ -38,11 +39,12 @@ func main() {
 			return notifier.New(conns, hist, notifier.NewManagementClient(cfg.AWS, endpoint),
 				notifier.Options{Logger: log, Metrics: rec})
 		},
-		Endpoint:  cfg.ManagementEndpoint,
-		Status:    workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
-		Logger:    log,
-		RateLimit: cfg.RateLimit,
-		Metrics:   rec,
+		Endpoint:    cfg.ManagementEndpoint,
+		Status:      workflow.NewService(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now)).Status,
+		Logger:      log,
+		RateLimit:   cfg.RateLimit,
+		Metrics:     rec,
+		Preferences: route.Preferences{Store: preference.NewDynamoStore(db, cfg.NotificationsTable), Defaults: cfg.Preferences},
 	})
 	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/preference"
 )
 
 // config is the NotifyFunction's configuration, read once at its cold start.
@@ -36,6 +38,14 @@ type config struct {
 	// optional) is the Stack dimension of the function's metrics; unset,
 	// "local".
 	StackName string
+	// Preferences (PREFERENCE_DEFAULTS, optional) are the operator's
+	// channels per category (preference.ParseDefaults); unset, in_app
+	// only for every category.
+	Preferences preference.Defaults
+	// Unread (UNREAD_TYPES, optional) lists the notification types stored
+	// unread (notification.ParseUnreadRule); unset,
+	// notification.DefaultUnreadTypes.
+	Unread notification.UnreadRule
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -55,7 +65,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Reserve:     env.Duration("NOTIFY_DEADLINE_RESERVE", notifier.DefaultReserve),
 			MaxReceives: env.Int("NOTIFY_MAX_RECEIVES", notifier.DefaultMaxReceives, 1),
 		},
-		StackName: env.Optional("STACK_NAME"),
+		StackName:   env.Optional("STACK_NAME"),
+		Preferences: preferenceDefaults(env),
+		Unread:      unreadRule(env),
 	}
 	return c, env.Err()
 }
@@ -69,4 +81,22 @@ func retryDelays(env *lambdaenv.Env, name string) []time.Duration {
 		return notifier.DefaultRetryDelays()
 	}
 	return delays
+}
+
+// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
+func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
+	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
+	if err != nil {
+		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
+	}
+	return d
+}
+
+// unreadRule reads UNREAD_TYPES by notification.ParseUnreadRule.
+func unreadRule(env *lambdaenv.Env) notification.UnreadRule {
+	r, err := notification.ParseUnreadRule(env.Optional("UNREAD_TYPES"))
+	if err != nil {
+		env.Problem("UNREAD_TYPES is not a comma-separated list of notification types: %v", err)
+	}
+	return r
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/testing/envtest"
 )
 
@@ -71,6 +73,34 @@ func TestLoadConfig(t *testing.T) {
 			!slices.Equal(cfg.Queue.RetryDelays, want.delays) || (cfg.Queue.RetryDelays == nil) != (want.delays == nil) ||
 			cfg.Queue.Reserve != want.reserve || cfg.Queue.MaxReceives != want.receives || cfg.StackName != env["STACK_NAME"] {
 			t.Errorf("config %+v does not hold the environment's values (want %+v)", cfg, want)
+		}
+	})
+}
+
+// prefs is what a config holds of PREFERENCE_DEFAULTS and UNREAD_TYPES.
+type prefs struct {
+	fbdi, other    preference.Channels // Preferences.For("fbdi"), For("any")
+	progressUnread bool                // Unread.Unread of an oracle_upload_progress
+}
+
+func TestLoadConfigPreferences(t *testing.T) {
+	progress := notification.UploadProgress("602", "Upload", 1, 5, notification.StatusProcessing, "")
+	envtest.Run(t, loadConfig, []envtest.Case[prefs]{
+		{Name: "unset", Env: deployed, Want: prefs{fbdi: preference.InAppOnly, other: preference.InAppOnly}},
+		{Name: "set", Env: envtest.With(deployed, map[string]string{
+			"PREFERENCE_DEFAULTS": `{"fbdi":{"email":true},"*":{"in_app":false}}`,
+			"UNREAD_TYPES":        "oracle_upload_progress, notification"}),
+			Want: prefs{fbdi: preference.Channels{InApp: true, Email: true}, other: preference.Channels{}, progressUnread: true}},
+		{Name: "bad values", Env: envtest.With(deployed, map[string]string{
+			"PREFERENCE_DEFAULTS": `{"fbdi":{"sms":true}}`, "UNREAD_TYPES": "notification,welcome"}),
+			Problems: []string{
+				`PREFERENCE_DEFAULTS is not a JSON object such as {"general":{"in_app":true,"email":false},"*":{"in_app":true}}: preference defaults: preference: invalid: categories.fbdi.sms: unknown channel; want in_app or email`,
+				"UNREAD_TYPES is not a comma-separated list of notification types: unread types: welcome is not a notification type",
+			}},
+	}, func(t testing.TB, env map[string]string, want prefs, cfg config) {
+		got := prefs{fbdi: cfg.Preferences.For("fbdi"), other: cfg.Preferences.For("any"), progressUnread: cfg.Unread.Unread(progress)}
+		if got != want {
+			t.Errorf("preferences %+v; want %+v", got, want)
 		}
 	})
 }

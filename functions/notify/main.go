@@ -24,7 +24,8 @@ func main() {
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
 	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec})
+		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec,
+			Defaults: cfg.Preferences, Unread: cfg.Unread})
 	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
 	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

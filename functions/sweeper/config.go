@@ -7,8 +7,10 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -23,6 +25,14 @@ type config struct {
 	// StackName (STACK_NAME, optional; template.yaml sets it) is the Stack
 	// dimension of every metric; metrics.New makes it "local" when empty.
 	StackName string
+	// Preferences (PREFERENCE_DEFAULTS, optional) are the operator's
+	// channels per category (preference.ParseDefaults); unset, in_app
+	// only for every category.
+	Preferences preference.Defaults
+	// Unread (UNREAD_TYPES, optional) lists the notification types stored
+	// unread (notification.ParseUnreadRule); unset,
+	// notification.DefaultUnreadTypes.
+	Unread notification.UnreadRule
 
 	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
 	// required), PollInterval (ORACLE_POLL_INTERVAL) and Deadline
@@ -51,6 +61,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
 		Workflow:           workflow.DefaultConfig(),
 		StackName:          env.Optional("STACK_NAME"),
+		Preferences:        preferenceDefaults(env),
+		Unread:             unreadRule(env),
 	}
 	wf := &c.Workflow
 	wf.ReadShared(env)
@@ -58,4 +70,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.OracleHost = base.Host()
 	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)
 	return c, env.Err()
+}
+
+// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
+func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
+	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
+	if err != nil {
+		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
+	}
+	return d
+}
+
+// unreadRule reads UNREAD_TYPES by notification.ParseUnreadRule.
+func unreadRule(env *lambdaenv.Env) notification.UnreadRule {
+	r, err := notification.ParseUnreadRule(env.Optional("UNREAD_TYPES"))
+	if err != nil {
+		env.Problem("UNREAD_TYPES is not a comma-separated list of notification types: %v", err)
+	}
+	return r
 }

@@ -45,7 +45,8 @@ func main() {
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
 	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec})
+		notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec,
+			Defaults: cfg.Preferences, Unread: cfg.Unread})
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err

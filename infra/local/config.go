@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -59,6 +61,15 @@ type config struct {
 	// NotifyRetryDelays (NOTIFY_RETRY_DELAYS, as the NotifyFunction reads
 	// it): the waits before each redelivery of a failed post.
 	NotifyRetryDelays []time.Duration
+
+	// Preferences (PREFERENCE_DEFAULTS) and Unread (UNREAD_TYPES), as the
+	// functions read them: the operator's channels per category and the
+	// types stored unread.
+	Preferences preference.Defaults
+	Unread      notification.UnreadRule
+	// PreferencesText and UnreadText are the two variables as given (empty
+	// when unset), passed on to functions run under SAM.
+	PreferencesText, UnreadText string
 
 	IdleTimeout time.Duration // IDLE_TIMEOUT; default 10m (API Gateway's)
 	MaxDuration time.Duration // MAX_CONNECTION_DURATION; default 2h (API Gateway's)
@@ -133,6 +144,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	errs = append(errs, env.Err())
 	if c.NotifyRetryDelays, err = notifier.ParseRetryDelays(getenv("NOTIFY_RETRY_DELAYS")); err != nil {
 		errs = append(errs, fmt.Errorf("NOTIFY_RETRY_DELAYS: %w", err))
+	}
+	c.PreferencesText, c.UnreadText = getenv("PREFERENCE_DEFAULTS"), getenv("UNREAD_TYPES")
+	if c.Preferences, err = preference.ParseDefaults(c.PreferencesText); err != nil {
+		errs = append(errs, fmt.Errorf("PREFERENCE_DEFAULTS: %w", err))
+	}
+	if c.Unread, err = notification.ParseUnreadRule(c.UnreadText); err != nil {
+		errs = append(errs, fmt.Errorf("UNREAD_TYPES: %w", err))
 	}
 	if c.LambdaEndpoint != "" && c.AWSEndpoint == "" {
 		errs = append(errs, errors.New("LAMBDA_ENDPOINT needs AWS_ENDPOINT_URL: the functions and the stack must share the tables and queues"))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/finance/fbdi-notify/internal/notification"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -37,6 +39,14 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "metrics on stdout by default", env: nil, check: func(c config) bool { return c.Metrics }},
 		{name: "metrics off", env: map[string]string{"LOCAL_METRICS": "off"}, check: func(c config) bool { return !c.Metrics }},
 		{name: "bad metrics", env: map[string]string{"LOCAL_METRICS": "cloudwatch"}, wantErr: "LOCAL_METRICS"},
+		{name: "preference defaults", env: map[string]string{"PREFERENCE_DEFAULTS": `{"hr":{"in_app":false}}`, "UNREAD_TYPES": "oracle_upload_failed"},
+			check: func(c config) bool {
+				return !c.Preferences.For("hr").InApp && c.Preferences.For("general").InApp &&
+					c.PreferencesText == `{"hr":{"in_app":false}}` && c.UnreadText == "oracle_upload_failed" &&
+					!c.Unread.Unread(notification.General("x", nil))
+			}},
+		{name: "bad preference defaults", env: map[string]string{"PREFERENCE_DEFAULTS": `{"hr":{"sms":true}}`}, wantErr: "PREFERENCE_DEFAULTS"},
+		{name: "bad unread types", env: map[string]string{"UNREAD_TYPES": "pong"}, wantErr: "UNREAD_TYPES"},
 		{name: "bad port", env: map[string]string{"LOCAL_PORT": "http"}, wantErr: "LOCAL_PORT"},
 		{name: "bad duration", env: map[string]string{"IDLE_TIMEOUT": "ten minutes"}, wantErr: "IDLE_TIMEOUT"},
 		{name: "negative duration", env: map[string]string{"MAX_CONNECTION_DURATION": "-1h"}, wantErr: "MAX_CONNECTION_DURATION"},

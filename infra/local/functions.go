@@ -73,7 +73,8 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 	}
 
 	conns := &streamingStore{Store: stores.connections}
-	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut, Metrics: rec})
+	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut, Metrics: rec,
+		Preferences: stores.preferences, Defaults: cfg.Preferences, Unread: cfg.Unread})
 	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: stores.connections})
 	conns.onInsert = func(c connection.Connection) {
 		// As Lambda invokes it: with a Lambda context, whose request id the handler logs.
@@ -119,9 +120,10 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 			"DisconnectFunction": route.NewDisconnect(conns, log).Handle,
 			"MessageFunction": metrics.Flushing(rec, route.NewMessage(route.MessageConfig{
 				Connections: conns, History: stores.history, Endpoint: s.base, Logger: log,
-				Posters: func(string) route.Poster { return n },
-				Status:  workflow.NewService(stores.workflows).Status,
-				Metrics: rec,
+				Posters:     func(string) route.Poster { return n },
+				Status:      workflow.NewService(stores.workflows).Status,
+				Metrics:     rec,
+				Preferences: route.Preferences{Store: stores.preferences, Defaults: cfg.Preferences},
 			}).Handle),
 		},
 		queue: map[string]queue.Handler{

@@ -63,6 +63,14 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 		"ORACLE_RESUME_SPACING":         s.cfg.Gate.ResumeSpacing.String(),
 		"NOTIFY_RETRY_DELAYS":           notifier.FormatRetryDelays(s.cfg.NotifyRetryDelays),
 	}
+	// The stack's preference defaults and unread rule, when set; unset, the
+	// template's parameters apply, which mean the same.
+	if s.cfg.PreferencesText != "" {
+		values["PREFERENCE_DEFAULTS"] = s.cfg.PreferencesText
+	}
+	if s.cfg.UnreadText != "" {
+		values["UNREAD_TYPES"] = s.cfg.UnreadText
+	}
 	// Zero means "the function's default" in the stack's configuration but is
 	// refused by the functions' own: left out, the template's value applies.
 	if s.cfg.Gate.Threshold > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
+	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/workflow"
 )
 
@@ -29,6 +30,7 @@ var localTables = map[string]string{
 type stores struct {
 	connections connectionStore
 	history     history.Store
+	preferences preference.Store // rows of the notifications table, as deployed
 	workflows   workflow.Store
 	gate        oraclegate.Store // the Oracle breaker and job slots, beside the workflows
 }
@@ -49,6 +51,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 		return stores{
 			connections: connection.NewMemoryStore(time.Now),
 			history:     history.NewMemoryStore(time.Now),
+			preferences: preference.NewMemoryStore(),
 			workflows:   workflow.NewMemoryStore(time.Now),
 			gate:        oraclegate.NewMemoryStore(),
 		}, nil
@@ -65,6 +68,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 	return stores{
 		connections: connection.NewDynamoStore(db, cfg.ResourcePrefix+localTables["ConnectionsTable"], time.Now),
 		history:     history.NewDynamoStore(db, cfg.ResourcePrefix+localTables["NotificationsTable"], time.Now),
+		preferences: preference.NewDynamoStore(db, cfg.ResourcePrefix+localTables["NotificationsTable"]),
 		workflows:   workflow.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"], time.Now),
 		gate:        oraclegate.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"]),
 	}, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,14 +32,18 @@ const (
 	counterKey   = "seq"
 	markerPrefix = "i#"
 
-	attrUserID    = "userId"
-	attrKey       = "id"
-	attrPos       = "pos"
-	attrSeq       = "seq"
-	attrReadUpTo  = "readUpTo"
-	attrExpiresAt = "expiresAt"
-	attrUnread    = "unreadPos"
-	indexUnread   = "unreadPos"
+	attrUserID     = "userId"
+	attrKey        = "id"
+	attrPos        = "pos"
+	attrSeq        = "seq"
+	attrReadUpTo   = "readUpTo"
+	attrExpiresAt  = "expiresAt"
+	attrUnread     = "unreadPos"
+	attrUnreadCat  = "unreadCat"
+	attrCategory   = "cat"
+	attrArchived   = "archived"
+	indexUnread    = "unreadPos"
+	indexUnreadCat = "unreadCat"
 )
 
 // writeConcurrency bounds the calls that MarkRead runs at once.
@@ -232,40 +237,42 @@ func (s *DynamoStore) Position(ctx context.Context, userID, id string) (Position
 	return m.Pos, nil
 }
 
-// After returns up to limit live items at positions greater than after, in
-// position order. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
-func (s *DynamoStore) After(ctx context.Context, userID string, after Position, limit int) ([]Item, bool, error) {
-	return s.page(ctx, "after", userID, after+1, ^Position(0), limit, true)
+// After returns up to limit live items matching f at positions greater
+// than after, in position order. Limits are clamped to [1, MaxLimit], with
+// DefaultLimit for <= 0.
+func (s *DynamoStore) After(ctx context.Context, userID string, after Position, f Filter, limit int) (Page, error) {
+	return s.page(ctx, "after", userID, after+1, ^Position(0), f, limit, true)
 }
 
-// Before returns up to limit live items at positions less than before (the
-// newest when before is 0), newest first. Limits are clamped like After's.
-func (s *DynamoStore) Before(ctx context.Context, userID string, before Position, limit int) ([]Item, bool, error) {
+// Before returns up to limit live items matching f at positions less than
+// before (the newest when before is 0), newest first. Limits are clamped like
+// After's.
+func (s *DynamoStore) Before(ctx context.Context, userID string, before Position, f Filter, limit int) (Page, error) {
 	hi := ^Position(0)
 	if before != 0 {
 		hi = before - 1
 	}
-	return s.page(ctx, "before", userID, 1, hi, limit, false)
+	return s.page(ctx, "before", userID, 1, hi, f, limit, false)
 }
 
 // page reads the watermark, then queries the user's item rows between
-// positions lo and hi in the given direction. It asks for limit+1 items to
-// learn whether more follow, and keeps reading while expired items (filtered
-// out) leave the page short.
-func (s *DynamoStore) page(ctx context.Context, op, userID string, lo, hi Position, limit int, forward bool) ([]Item, bool, error) {
+// positions lo and hi in the given direction, with a filter that keeps live,
+// unarchived items matching f. It asks for limit+1 items per Query to learn
+// whether more follow, and reads at most ScanPages Query pages.
+func (s *DynamoStore) page(ctx context.Context, op, userID string, lo, hi Position, f Filter, limit int, forward bool) (Page, error) {
 	limit = clampLimit(limit)
 	if !validUser(userID) || lo > hi {
-		return []Item{}, false, nil
+		return Page{Items: []Item{}}, nil
 	}
 	c, err := s.counter(ctx, userID)
 	if err != nil {
-		return nil, false, fmt.Errorf("history: %s for user %s: read counter: %w", op, userID, err)
+		return Page{}, fmt.Errorf("history: %s for user %s: read counter: %w", op, userID, err)
 	}
 	keyCond := expression.Key(attrUserID).Equal(expression.Value(userID)).
 		And(expression.Key(attrKey).Between(expression.Value(positionKey(lo)), expression.Value(positionKey(hi))))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithFilter(s.liveFilter()).Build()
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithFilter(s.pageFilter(f, c.ReadUpTo)).Build()
 	if err != nil {
-		return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
+		return Page{}, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 	}
 	pages := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -277,28 +284,65 @@ func (s *DynamoStore) page(ctx context.Context, op, userID string, lo, hi Positi
 		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(int32(limit + 1)),
 	})
-	items := make([]Item, 0, limit+1)
-	for len(items) <= limit && pages.HasMorePages() {
+	var (
+		records   []record
+		stoppedAt Position
+	)
+	for read := 0; len(records) <= limit && pages.HasMorePages(); read++ {
+		if read == ScanPages {
+			break
+		}
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
+			return Page{}, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 		}
-		var records []record
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &records); err != nil {
-			return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
+		var more []record
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &more); err != nil {
+			return Page{}, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 		}
-		for _, r := range records {
-			it, err := r.item(c.ReadUpTo)
-			if err != nil {
-				return nil, false, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
+		records = append(records, more...)
+		if read == ScanPages-1 && out.LastEvaluatedKey != nil {
+			if stoppedAt, err = lastPosition(out.LastEvaluatedKey); err != nil {
+				return Page{}, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
 			}
-			items = append(items, it)
 		}
 	}
-	if len(items) > limit {
-		return items[:limit], true, nil
+	if len(records) > limit+1 {
+		records = records[:limit+1]
 	}
-	return items, false, nil
+	page, err := decodePage(op, records, limit, c.ReadUpTo, stoppedAt)
+	if err != nil {
+		return Page{}, fmt.Errorf("history: %s for user %s: %w", op, userID, err)
+	}
+	return page, nil
+}
+
+// lastPosition is the position of a Query's LastEvaluatedKey on the table.
+func lastPosition(key map[string]types.AttributeValue) (Position, error) {
+	var k struct {
+		Key string `dynamodbav:"id"`
+	}
+	if err := attributevalue.UnmarshalMap(key, &k); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(k.Key, "p"), 10, 64)
+	if err != nil || !strings.HasPrefix(k.Key, "p") {
+		return 0, fmt.Errorf("last evaluated key %q is not an item row", k.Key)
+	}
+	return Position(n), nil
+}
+
+// pageFilter keeps live items that are not archived and match f at watermark
+// (record.matches).
+func (s *DynamoStore) pageFilter(f Filter, watermark Position) expression.ConditionBuilder {
+	cond := s.liveFilter().And(expression.AttributeNotExists(expression.Name(attrArchived)))
+	if f.Category != "" {
+		cond = cond.And(expression.Name(attrCategory).Equal(expression.Value(f.Category)))
+	}
+	if f.UnreadOnly {
+		cond = cond.And(expression.Name(attrUnread).GreaterThan(expression.Value(watermark)))
+	}
+	return cond
 }
 
 // MarkRead marks the user's items with those IDs as read: per distinct ID,
@@ -310,22 +354,7 @@ func (s *DynamoStore) MarkRead(ctx context.Context, userID string, ids []string)
 	if !validUser(userID) {
 		return nil
 	}
-	var todo []string
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if validID(id) && !seen[id] {
-			seen[id] = true
-			todo = append(todo, id)
-		}
-	}
-	if err := s.forEach(ctx, todo, func(ctx context.Context, id string) error {
-		p, err := s.Position(ctx, userID, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	if err := s.eachID(ctx, userID, ids, func(ctx context.Context, p Position) error {
 		return s.clearUnread(ctx, userID, p)
 	}); err != nil {
 		return fmt.Errorf("history: mark read for user %s: %w", userID, err)
@@ -338,12 +367,111 @@ func (s *DynamoStore) clearUnread(ctx context.Context, userID string, p Position
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      s.key(userID, positionKey(p)),
-		UpdateExpression:         aws.String("REMOVE #u"),
+		UpdateExpression:         aws.String("REMOVE #u, #uc"),
 		ConditionExpression:      aws.String("attribute_exists(#u)"),
-		ExpressionAttributeNames: map[string]string{"#u": attrUnread},
+		ExpressionAttributeNames: map[string]string{"#u": attrUnread, "#uc": attrUnreadCat},
 	})
 	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("%s: %w", positionKey(p), err)
+	}
+	return nil
+}
+
+// MarkRead's per-ID work, shared with Archive: the marker's position, then fn.
+func (s *DynamoStore) eachID(ctx context.Context, userID string, ids []string, fn func(ctx context.Context, p Position) error) error {
+	var todo []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if validID(id) && !seen[id] {
+			seen[id] = true
+			todo = append(todo, id)
+		}
+	}
+	return s.forEach(ctx, todo, func(ctx context.Context, id string) error {
+		p, err := s.Position(ctx, userID, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(ctx, p)
+	})
+}
+
+// Archive marks the user's items with those IDs archived and no longer
+// unread: per distinct ID, one GetItem of its marker and one UpdateItem of
+// the item row on condition that it exists. Up to writeConcurrency IDs are
+// handled at once.
+func (s *DynamoStore) Archive(ctx context.Context, userID string, ids []string) error {
+	if !validUser(userID) {
+		return nil
+	}
+	err := s.eachID(ctx, userID, ids, func(ctx context.Context, p Position) error {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(s.table),
+			Key:                       s.key(userID, positionKey(p)),
+			UpdateExpression:          aws.String("SET #a = :t REMOVE #u, #uc"),
+			ConditionExpression:       aws.String("attribute_exists(#k)"),
+			ExpressionAttributeNames:  map[string]string{"#a": attrArchived, "#u": attrUnread, "#uc": attrUnreadCat, "#k": attrKey},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+		})
+		if err != nil && !conditionFailed(err) {
+			return fmt.Errorf("%s: %w", positionKey(p), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("history: archive for user %s: %w", userID, err)
+	}
+	return nil
+}
+
+// MarkCategoryRead reads the watermark, then queries the sparse unreadCat
+// index (the user's unread items of category above it, the oldest first, at
+// most MaxCategoryMarks in one Query) and clears each as MarkRead does, up
+// to writeConcurrency at once. The index is eventually consistent: an item
+// added a moment before may stay unread.
+func (s *DynamoStore) MarkCategoryRead(ctx context.Context, userID, category string) error {
+	if !validUser(userID) || category == "" {
+		return nil
+	}
+	c, err := s.counter(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("history: mark %s read for user %s: read counter: %w", category, userID, err)
+	}
+	expr, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key(attrUnreadCat).Equal(expression.Value(unreadCategoryKey(userID, category))).
+			And(expression.Key(attrUnread).GreaterThan(expression.Value(c.ReadUpTo)))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("history: mark %s read for user %s: %w", category, userID, err)
+	}
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(indexUnreadCat),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		Limit:                     aws.Int32(MaxCategoryMarks),
+	})
+	if err != nil {
+		return fmt.Errorf("history: mark %s read for user %s: %w", category, userID, err)
+	}
+	positions := make([]string, 0, len(out.Items))
+	for _, key := range out.Items {
+		p, err := lastPosition(key)
+		if err != nil {
+			return fmt.Errorf("history: mark %s read for user %s: %w", category, userID, err)
+		}
+		positions = append(positions, positionKey(p))
+	}
+	err = s.forEach(ctx, positions, func(ctx context.Context, key string) error {
+		p, _ := lastPosition(map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: key}})
+		return s.clearUnread(ctx, userID, p)
+	})
+	if err != nil {
+		return fmt.Errorf("history: mark %s read for user %s: %w", category, userID, err)
 	}
 	return nil
 }

@@ -81,7 +81,8 @@ func TestAddTransactionShape(t *testing.T) {
 	}
 	wantMarker := map[string]types.AttributeValue{"userId": s("123"), "id": s("i#" + note.ID), "pos": n("42"), "expiresAt": n("1772362800")}
 	wantItem := map[string]types.AttributeValue{"userId": s("123"), "id": s("p00000000000000000042"), "nid": s(note.ID),
-		"pos": n("42"), "payload": s(payload), "expiresAt": n("1772362800"), "unreadPos": n("42")}
+		"pos": n("42"), "payload": s(payload), "expiresAt": n("1772362800"), "unreadPos": n("42"),
+		"cat": s("general"), "unreadCat": s("123#general")}
 	for i, want := range []map[string]types.AttributeValue{wantMarker, wantItem} {
 		put := ti[i+1].Put
 		if put == nil || !reflect.DeepEqual(put.Item, want) {
@@ -183,9 +184,9 @@ func TestPageQuery(t *testing.T) {
 			st := NewDynamoStore(fake, "notes", func() time.Time { return t0 })
 			var err error
 			if tt.forward {
-				_, _, err = st.After(context.Background(), "u", tt.cursor, 10)
+				_, err = st.After(context.Background(), "u", tt.cursor, Filter{}, 10)
 			} else {
-				_, _, err = st.Before(context.Background(), "u", tt.cursor, 10)
+				_, err = st.Before(context.Background(), "u", tt.cursor, Filter{}, 10)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -220,8 +221,8 @@ func TestPageDecodeFailure(t *testing.T) {
 					"payload": s("{not json"), "expiresAt": n("1772362800")},
 			}}, nil
 		}}}
-	items, _, err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).After(context.Background(), "u", 0, 10)
-	if err == nil || items != nil || !strings.Contains(err.Error(), "decode 01A") {
-		t.Errorf("After = %v, %v; want a decoding error naming the item", items, err)
+	page, err := NewDynamoStore(fake, "notes", func() time.Time { return t0 }).After(context.Background(), "u", 0, Filter{}, 10)
+	if items := page.Items; err == nil || items != nil || !strings.Contains(err.Error(), "decode 01A") {
+		t.Errorf("After = %v, %v; want a decoding error naming the item", page.Items, err)
 	}
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -89,52 +90,72 @@ func (u *userItems) record(p Position) (record, bool) {
 	return record{}, false
 }
 
-// After returns up to limit live items at positions greater than after, in
-// position order. Limits are clamped to [1, MaxLimit], with DefaultLimit for <= 0.
-func (s *MemoryStore) After(_ context.Context, userID string, after Position, limit int) ([]Item, bool, error) {
-	limit = clampLimit(limit)
-	now := s.now()
-	var (
-		page      []record
-		watermark Position
-	)
+// After returns up to limit live items matching f at positions greater
+// than after, in position order. Limits are clamped to [1, MaxLimit], with
+// DefaultLimit for <= 0.
+func (s *MemoryStore) After(_ context.Context, userID string, after Position, f Filter, limit int) (Page, error) {
 	s.mu.RLock()
-	if u := s.users[userID]; u != nil {
-		watermark = u.watermark
-		for i := u.search(after + 1); i < len(u.records) && len(page) <= limit; i++ {
-			if r := u.records[i]; r.live(now) {
-				page = append(page, r)
-			}
-		}
+	defer s.mu.RUnlock()
+	u := s.users[userID]
+	if u == nil {
+		return Page{Items: []Item{}}, nil
 	}
-	s.mu.RUnlock()
-	return decodePage("after", page, limit, watermark)
+	i := u.search(after + 1)
+	return u.scan("after", f, limit, s.now(), func() (record, bool) {
+		if i >= len(u.records) {
+			return record{}, false
+		}
+		i++
+		return u.records[i-1], true
+	})
 }
 
-// Before returns up to limit live items at positions less than before (the
-// newest when before is 0), newest first. Limits are clamped like After's.
-func (s *MemoryStore) Before(_ context.Context, userID string, before Position, limit int) ([]Item, bool, error) {
-	limit = clampLimit(limit)
-	now := s.now()
-	var (
-		page      []record
-		watermark Position
-	)
+// Before returns up to limit live items matching f at positions less than
+// before (the newest when before is 0), newest first. Limits are clamped
+// like After's.
+func (s *MemoryStore) Before(_ context.Context, userID string, before Position, f Filter, limit int) (Page, error) {
 	s.mu.RLock()
-	if u := s.users[userID]; u != nil {
-		watermark = u.watermark
-		i := len(u.records)
-		if before != 0 {
-			i = u.search(before)
+	defer s.mu.RUnlock()
+	u := s.users[userID]
+	if u == nil {
+		return Page{Items: []Item{}}, nil
+	}
+	i := len(u.records)
+	if before != 0 {
+		i = u.search(before)
+	}
+	return u.scan("before", f, limit, s.now(), func() (record, bool) {
+		if i <= 0 {
+			return record{}, false
 		}
-		for i--; i >= 0 && len(page) <= limit; i-- {
-			if r := u.records[i]; r.live(now) {
-				page = append(page, r)
-			}
+		i--
+		return u.records[i], true
+	})
+}
+
+// scan reads records from next, as DynamoStore's Query pages would: at most
+// ScanPages x (limit+1) of them, keeping the live ones that match f, until
+// it has limit+1.
+func (u *userItems) scan(op string, f Filter, limit int, now time.Time, next func() (record, bool)) (Page, error) {
+	limit = clampLimit(limit)
+	var (
+		page []record
+		last Position // the last record read
+	)
+	for read := 0; len(page) <= limit; read++ {
+		if read == ScanPages*(limit+1) {
+			return decodePage(op, page, limit, u.watermark, last)
+		}
+		r, ok := next()
+		if !ok {
+			break
+		}
+		last = r.Position
+		if r.live(now) && r.matches(f, u.watermark) {
+			page = append(page, r)
 		}
 	}
-	s.mu.RUnlock()
-	return decodePage("before", page, limit, watermark)
+	return decodePage(op, page, limit, u.watermark, 0)
 }
 
 // Position returns the position of the user's live item with that ID.
@@ -152,22 +173,26 @@ func (s *MemoryStore) Position(_ context.Context, userID, id string) (Position, 
 	return 0, fmt.Errorf("history: position of %.64q for user %.64q: %w", id, userID, ErrNotFound)
 }
 
-// decodePage decodes up to limit of records, which holds at most limit+1, and
-// reports whether there were more.
-func decodePage(op string, records []record, limit int, watermark Position) ([]Item, bool, error) {
-	hasMore := len(records) > limit
-	if hasMore {
+// decodePage decodes up to limit of records, which holds at most limit+1.
+// The page has more if records has more than limit, or if the read stopped at
+// stoppedAt, a position (0: it did not stop early).
+func decodePage(op string, records []record, limit int, watermark, stoppedAt Position) (Page, error) {
+	page := Page{Items: make([]Item, 0, min(len(records), limit))}
+	switch {
+	case len(records) > limit:
 		records = records[:limit]
+		page.HasMore, page.Next = true, records[limit-1].Position
+	case stoppedAt != 0:
+		page.HasMore, page.Next = true, stoppedAt
 	}
-	items := make([]Item, 0, len(records))
 	for _, r := range records {
 		it, err := r.item(watermark)
 		if err != nil {
-			return nil, false, fmt.Errorf("history: %s: %w", op, err)
+			return Page{}, fmt.Errorf("history: %s: %w", op, err)
 		}
-		items = append(items, it)
+		page.Items = append(page.Items, it)
 	}
-	return items, hasMore, nil
+	return page, nil
 }
 
 // MarkRead marks the user's items with those IDs as read; unknown IDs and
@@ -184,9 +209,54 @@ func (s *MemoryStore) MarkRead(_ context.Context, userID string, ids []string) e
 		if _, unread := u.unread[p]; !ok || !unread {
 			continue
 		}
-		i := u.search(p)
-		u.records[i].Unread = 0
-		delete(u.unread, p)
+		u.clearUnread(p)
+	}
+	return nil
+}
+
+// MarkCategoryRead marks read up to MaxCategoryMarks of the user's unread
+// items of category, the oldest first.
+func (s *MemoryStore) MarkCategoryRead(_ context.Context, userID, category string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[userID]
+	if u == nil {
+		return nil
+	}
+	var todo []Position
+	for p := range u.unread {
+		if r, ok := u.record(p); ok && p > u.watermark && r.Category == category {
+			todo = append(todo, p)
+		}
+	}
+	slices.Sort(todo)
+	for _, p := range todo[:min(len(todo), MaxCategoryMarks)] {
+		u.clearUnread(p)
+	}
+	return nil
+}
+
+// clearUnread marks the record at p read.
+func (u *userItems) clearUnread(p Position) {
+	i := u.search(p)
+	u.records[i].Unread, u.records[i].UnreadCat = 0, ""
+	delete(u.unread, p)
+}
+
+// Archive marks the user's items with those IDs archived, and no longer
+// unread.
+func (s *MemoryStore) Archive(_ context.Context, userID string, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[userID]
+	if u == nil {
+		return nil
+	}
+	for _, id := range ids {
+		if p, ok := u.byID[id]; ok {
+			u.clearUnread(p)
+			u.records[u.search(p)].Archived = true
+		}
 	}
 	return nil
 }

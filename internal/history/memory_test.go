@@ -40,7 +40,8 @@ func BenchmarkMemoryStoreAfter(b *testing.B) {
 			after := positions[size/2]
 			b.ReportAllocs()
 			for b.Loop() {
-				items, more, err := s.After(ctx, "busy", after, 100)
+				page, err := s.After(ctx, "busy", after, history.Filter{}, 100)
+				items, more := page.Items, page.HasMore
 				if err != nil || len(items) != 100 || !more {
 					b.Fatalf("After = %d items, %v, %v", len(items), more, err)
 				}

@@ -62,6 +62,35 @@ type record struct {
 	Payload   string   `dynamodbav:"payload"`             // the notification as JSON, without cursor
 	ExpiresAt int64    `dynamodbav:"expiresAt"`           // epoch seconds; TTL attribute
 	Unread    Position `dynamodbav:"unreadPos,omitempty"` // the position while unread, absent once read (sparse index key)
+	Category  string   `dynamodbav:"cat"`                 // the notification's category (Filter.Category)
+	UnreadCat string   `dynamodbav:"unreadCat,omitempty"` // unreadCategoryKey while unread (sparse index key)
+	Archived  bool     `dynamodbav:"archived,omitempty"`  // set by Archive
+}
+
+// unreadCategoryKey is the key of the sparse unreadCat index: the user and the
+// category. A category has no '#', so the last '#' separates them.
+func unreadCategoryKey(userID, category string) string { return userID + "#" + category }
+
+// categoryOf is the category of n as stored: CategoryGeneral when it has none.
+func categoryOf(n notification.Notification) string {
+	if n.Category == "" {
+		return notification.CategoryGeneral
+	}
+	return n.Category
+}
+
+// matches reports whether r passes f at watermark: not archived, of the
+// category asked for, and unread when only unread items are asked for.
+func (r record) matches(f Filter, watermark Position) bool {
+	switch {
+	case r.Archived:
+		return false
+	case f.Category != "" && r.Category != f.Category:
+		return false
+	case f.UnreadOnly && (r.Unread == 0 || r.Position <= watermark):
+		return false
+	}
+	return true
 }
 
 // positionKey is the sort key of the item row at p: fixed width, so that the
@@ -86,9 +115,11 @@ func newRecord(item Item, p Position, now time.Time) (record, error) {
 	if expires.IsZero() {
 		expires = now.Add(DefaultRetention)
 	}
-	r := record{UserID: item.UserID, Key: positionKey(p), ID: id, Position: p, Payload: string(payload), ExpiresAt: expires.Unix()}
+	r := record{UserID: item.UserID, Key: positionKey(p), ID: id, Position: p, Payload: string(payload),
+		ExpiresAt: expires.Unix(), Category: categoryOf(n)}
 	if !item.Read {
 		r.Unread = p
+		r.UnreadCat = unreadCategoryKey(item.UserID, r.Category)
 	}
 	return r, nil
 }
@@ -102,7 +133,7 @@ func (r record) item(watermark Position) (Item, error) {
 	n.ID = r.ID
 	n.Cursor = r.Position.Cursor()
 	return Item{UserID: r.UserID, Notification: n, Position: r.Position,
-		Read: r.Unread == 0 || r.Position <= watermark, ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC()}, nil
+		Read: r.Unread == 0 || r.Position <= watermark, Archived: r.Archived, ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC()}, nil
 }
 
 // live reports whether r is visible at now: like the DynamoDB filter

@@ -276,6 +276,10 @@ func (f *fakeConns) calls() (byUser int, deleted []string) {
 // fakeHistory is a history.Store in a map that counts Add calls. Like the
 // real stores, adding an ID the user already has changes nothing.
 type fakeHistory struct {
+	// Store is nil: the notifier only adds, and any other method panics,
+	// whatever the interface grows.
+	history.Store
+
 	rec *recorder
 
 	mu     sync.Mutex
@@ -326,21 +330,6 @@ func (f *fakeHistory) addCalls() int {
 	defer f.mu.Unlock()
 	return f.adds
 }
-
-var errUnused = errors.New("not used by the notifier")
-
-func (f *fakeHistory) After(context.Context, string, history.Position, int) ([]history.Item, bool, error) {
-	return nil, false, errUnused
-}
-func (f *fakeHistory) Before(context.Context, string, history.Position, int) ([]history.Item, bool, error) {
-	return nil, false, errUnused
-}
-func (f *fakeHistory) Position(context.Context, string, string) (history.Position, error) {
-	return 0, errUnused
-}
-func (f *fakeHistory) MarkRead(context.Context, string, []string) error { return errUnused }
-func (f *fakeHistory) MarkAllRead(context.Context, string) error        { return errUnused }
-func (f *fakeHistory) UnreadCount(context.Context, string) (int, error) { return 0, errUnused }
 
 // sleeper records the waits a Notifier asks for, without waiting.
 type sleeper struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
+	"github.com/finance/fbdi-notify/internal/preference"
 )
 
 // NewManagementClient returns the API Gateway management API client a
@@ -33,8 +34,12 @@ func NewManagementClient(cfg aws.Config, endpoint string) *apigatewaymanagementa
 // NewDynamo returns the Notifier of a deployed function: connections and
 // history in the DynamoDB tables connectionsTable and notificationsTable
 // (through db), posts through the management API at endpoint
-// (NewManagementClient), the real clock.
+// (NewManagementClient), the real clock. Unless opts sets Preferences, the
+// users' preferences are their rows of notificationsTable.
 func NewDynamo(cfg aws.Config, db *dynamodb.Client, connectionsTable, notificationsTable, endpoint string, opts Options) *Notifier {
+	if opts.Preferences == nil {
+		opts.Preferences = preference.NewDynamoStore(db, notificationsTable)
+	}
 	return New(connection.NewDynamoStore(db, connectionsTable, time.Now), history.NewDynamoStore(db, notificationsTable, time.Now),
 		NewManagementClient(cfg, endpoint), opts)
 }

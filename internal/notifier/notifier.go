@@ -33,6 +33,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/preference"
 )
 
 // MaxPayload is the largest message API Gateway posts to a WebSocket
@@ -104,6 +105,19 @@ type Options struct {
 	// ConnectionsGone (per gone connection deleted) and FanoutLatency (see
 	// NotifyMany and QueueHandler.Handle). Nil records nothing.
 	Metrics *metrics.Recorder
+
+	// Preferences are the users' (internal/preference): a notification
+	// whose category a user muted (in_app off, and not Critical) is
+	// stored in the user's history as read, for audit, and not posted.
+	// Nil: every user takes Defaults. NotifyMany reads a user's once per
+	// call; QueueHandler.Handle once per user per batch.
+	Preferences preference.Store
+	// Defaults are the operator's channels per category
+	// (PREFERENCE_DEFAULTS). Zero: in_app on, email off, for all.
+	Defaults preference.Defaults
+	// Unread says which notification types are stored unread
+	// (UNREAD_TYPES). Zero: notification.DefaultUnreadTypes.
+	Unread notification.UnreadRule
 }
 
 // Notifier stores notifications in history and posts them to connections.
@@ -122,6 +136,9 @@ type Notifier struct {
 	connectGrace time.Duration
 	sleep        func(context.Context, time.Duration) error
 	metrics      *metrics.Recorder
+	prefs        preference.Store
+	defaults     preference.Defaults
+	unread       notification.UnreadRule
 }
 
 // New returns a Notifier that keeps history in hist, finds connections in
@@ -132,7 +149,7 @@ func New(conns connection.Store, hist history.Store, post Poster, opts Options) 
 	n := &Notifier{conns: conns, hist: hist, post: post, log: opts.Logger, now: opts.Now,
 		concurrency: opts.Concurrency, retention: opts.Retention, maxRetries: opts.MaxRetries,
 		retryBase: opts.RetryBase, retryCap: opts.RetryCap, connectGrace: opts.ConnectGrace, sleep: opts.Sleep,
-		metrics: opts.Metrics}
+		metrics: opts.Metrics, prefs: opts.Preferences, defaults: opts.Defaults, unread: opts.Unread}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -233,6 +250,7 @@ func (n *Notifier) NotifyMany(ctx context.Context, userIDs []string, note notifi
 // last post.
 func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string, note notification.Notification) (Report, error) {
 	note.Stamp(n.now())
+	notification.Classify(&note)
 	report := Report{ID: note.ID}
 	data, err := json.Marshal(note)
 	if err != nil {
@@ -248,8 +266,17 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 
 	expires := n.now().Add(n.retention)
 	payloads := make([][]byte, len(users)) // the note as each user gets it, with its cursor
+	muted := make([]bool, len(users))      // the user does not take it in the app
 	if err := n.each(len(users), func(i int) error {
-		p, err := n.hist.Add(ctx, history.Item{UserID: users[i], Notification: note, ExpiresAt: expires})
+		prefs, err := n.preferences(ctx, users[i])
+		if err != nil {
+			return err
+		}
+		muted[i] = !n.defaults.Decide(prefs, note).InApp
+		// A muted notification is kept for audit, as read: it does not
+		// count as unread (docs/design.md#preferences).
+		read := muted[i] || !n.unread.Unread(note)
+		p, err := n.hist.Add(ctx, history.Item{UserID: users[i], Notification: note, Read: read, ExpiresAt: expires})
 		if err != nil {
 			return err
 		}
@@ -263,6 +290,9 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 	}
 	found := make([][]connection.Connection, len(users))
 	if err := n.each(len(users), func(i int) (err error) {
+		if muted[i] {
+			return nil
+		}
 		found[i], err = n.conns.ByUser(ctx, users[i])
 		return err
 	}); err != nil {

@@ -45,7 +45,7 @@ func TestNotifyReachesEveryConnectionOfTheUserOnly(t *testing.T) {
 		}
 	}
 	got := decodePost(t, first[0])
-	want := map[string]any{"id": report.ID, "type": "notification", "timestamp": "2026-03-01T12:00:00Z",
+	want := map[string]any{"id": report.ID, "type": "notification", "category": "general", "timestamp": "2026-03-01T12:00:00Z",
 		"message": "Budget approved", "data": map[string]any{"amount": 12.5}, "cursor": "c1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("posted %v, want %v", got, want)
@@ -168,6 +168,7 @@ func TestNotifyRefusesOversizeBeforeAnyWrite(t *testing.T) {
 	// The largest note that fits leaves room for the `,"replayed":true` resume adds.
 	stamped := notification.General("x", nil)
 	stamped.ID, stamped.Timestamp = notification.NewID(t0), t0
+	notification.Classify(&stamped) // as stored and posted
 	oneByte, err := json.Marshal(stamped)
 	must(t, err)
 	// Room is kept for the longest cursor and the replayed flag.

@@ -56,11 +56,11 @@ func TestRedeliveredMessageKeepsItsPosition(t *testing.T) {
 			if got[0] != got[2] || got[0][1] != "c1" || got[1][1] != "c2" || got[0][0] == got[1][0] {
 				t.Errorf("posts (id, cursor) = %v, want the redelivery to repeat the first with c1, the other c2", got)
 			}
-			items, more, err := hist.After(ctxOf(t), "123", 0, 100)
-			if err != nil || more || len(items) != 2 {
-				t.Fatalf("history = %d items, %v, %v; want 2", len(items), more, err)
+			page, err := hist.After(ctxOf(t), "123", 0, history.Filter{}, 100)
+			if err != nil || page.HasMore || len(page.Items) != 2 {
+				t.Fatalf("history = %d items, %v, %v; want 2", len(page.Items), page.HasMore, err)
 			}
-			for i, it := range items {
+			for i, it := range page.Items {
 				if it.Position != history.Position(i+1) || it.Notification.ID != got[i][0] {
 					t.Errorf("history item %d = %s at %d, want %v at %d", i, it.Notification.ID, it.Position, got[i][0], i+1)
 				}

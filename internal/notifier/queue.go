@@ -104,6 +104,7 @@ func NewQueueHandler(n *Notifier, client sender, dlqURL string, logger *slog.Log
 // its delay is deliberate. Handle never returns an error.
 func (h *QueueHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	ctx, log := lambdaenv.Invocation(ctx, h.log)
+	ctx = withPrefsCache(ctx)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i, msg := range ev.Records {
 		if late, left := h.late(ctx); late && i > 0 {
@@ -127,6 +128,17 @@ func (h *QueueHandler) handle(ctx context.Context, log *slog.Logger, msg events.
 	defer lambdaenv.Recover(log, &err)
 	if isRedelivery(msg) {
 		return h.redeliver(ctx, log, msg)
+	}
+	if u, ok, err := parseUpstream(msg.Body); ok {
+		if err != nil {
+			return h.deadLetter(ctx, log, msg, ReasonInvalidMessage, err.Error())
+		}
+		if err := h.n.apply(ctx, u); err != nil {
+			log.ErrorContext(ctx, "preferences not stored; message will be retried", "error", err)
+			return withReason(ReasonStoreError, err)
+		}
+		log.InfoContext(ctx, "preferences stored", "type", u.typ, "user_id", u.userID)
+		return nil
 	}
 	users, note, err := parseMessage(msg)
 	if err != nil {
@@ -230,7 +242,9 @@ type queueMessage struct {
 	Type    string      `json:"type"`     // default notification
 	Message string      `json:"message"`
 
-	Data map[string]any `json:"data"` // notification
+	Data     map[string]any `json:"data"`     // notification
+	Category string         `json:"category"` // notification: notification.ParseCategory; default general
+	Critical *bool          `json:"critical"` // notification: true makes it impossible to mute
 
 	TransactionID string `json:"transaction_id"` // oracle_upload_*
 	Step          string `json:"step"`           // oracle_upload_progress
@@ -245,7 +259,7 @@ type queueMessage struct {
 // fieldsByType lists the fields each message type may carry besides
 // id, user_id, user_ids, type and message.
 var fieldsByType = map[string][]string{
-	notification.TypeNotification:    {"data"},
+	notification.TypeNotification:    {"data", "category", "critical"},
 	notification.TypeUploadStarted:   {"transaction_id"},
 	notification.TypeUploadProgress:  {"transaction_id", "step", "step_number", "total_steps", "status"},
 	notification.TypeUploadCompleted: {"transaction_id", "success", "result_path"},
@@ -386,7 +400,18 @@ func (m *queueMessage) users() ([]string, error) {
 	return slices.Compact(users), nil
 }
 
+// notification returns the message's notification. The oracle_upload_*
+// types are FBDI notifications (CategoryFBDI) whoever sends them: a user who
+// mutes fbdi mutes an upstream's upload messages too.
 func (m *queueMessage) notification() (notification.Notification, error) {
+	n, err := m.build()
+	if err == nil && n.Type != notification.TypeNotification {
+		n.Category = notification.CategoryFBDI
+	}
+	return n, err
+}
+
+func (m *queueMessage) build() (notification.Notification, error) {
 	if m.Type != notification.TypeNotification && m.TransactionID == "" {
 		return notification.Notification{}, malformed("missing transaction_id for type %s", m.Type)
 	}
@@ -395,7 +420,14 @@ func (m *queueMessage) notification() (notification.Notification, error) {
 		if m.Message == "" {
 			return notification.Notification{}, malformed("missing message")
 		}
-		return notification.General(m.Message, m.Data), nil
+		category, err := notification.ParseCategory(m.Category)
+		if err != nil {
+			return notification.Notification{}, malformed("field category: %v", err)
+		}
+		n := notification.General(m.Message, m.Data)
+		n.Category = category
+		n.Critical = m.Critical != nil && *m.Critical
+		return n, nil
 	case notification.TypeUploadStarted:
 		return notification.UploadStarted(m.TransactionID, m.Message), nil
 	case notification.TypeUploadProgress:

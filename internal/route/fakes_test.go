@@ -133,9 +133,10 @@ func (f *fakeConns) writes() int {
 // which users and limits it is asked for and can be made to fail.
 type fakeHistory struct {
 	*history.MemoryStore
-	users  []string // every userID passed in, in order
-	limits []int    // every limit passed in
-	err    error    // when set, every method fails with it
+	users   []string         // every userID passed in, in order
+	limits  []int            // every limit passed in
+	filters []history.Filter // every filter passed in
+	err     error            // when set, every method fails with it
 }
 
 func newFakeHistory() *fakeHistory {
@@ -170,18 +171,34 @@ func (f *fakeHistory) Add(context.Context, history.Item) (history.Position, erro
 	return 0, errors.New("fakeHistory: Add is not used by socket")
 }
 
-func (f *fakeHistory) After(ctx context.Context, userID string, after history.Position, limit int) ([]history.Item, bool, error) {
+func (f *fakeHistory) After(ctx context.Context, userID string, after history.Position, fl history.Filter, limit int) (history.Page, error) {
 	if err := f.called(userID, limit); err != nil {
-		return nil, false, err
+		return history.Page{}, err
 	}
-	return f.MemoryStore.After(ctx, userID, after, limit)
+	f.filters = append(f.filters, fl)
+	return f.MemoryStore.After(ctx, userID, after, fl, limit)
 }
 
-func (f *fakeHistory) Before(ctx context.Context, userID string, before history.Position, limit int) ([]history.Item, bool, error) {
+func (f *fakeHistory) Before(ctx context.Context, userID string, before history.Position, fl history.Filter, limit int) (history.Page, error) {
 	if err := f.called(userID, limit); err != nil {
-		return nil, false, err
+		return history.Page{}, err
 	}
-	return f.MemoryStore.Before(ctx, userID, before, limit)
+	f.filters = append(f.filters, fl)
+	return f.MemoryStore.Before(ctx, userID, before, fl, limit)
+}
+
+func (f *fakeHistory) MarkCategoryRead(ctx context.Context, userID, category string) error {
+	if err := f.called(userID, 0); err != nil {
+		return err
+	}
+	return f.MemoryStore.MarkCategoryRead(ctx, userID, category)
+}
+
+func (f *fakeHistory) Archive(ctx context.Context, userID string, ids []string) error {
+	if err := f.called(userID, 0); err != nil {
+		return err
+	}
+	return f.MemoryStore.Archive(ctx, userID, ids)
 }
 
 func (f *fakeHistory) Position(ctx context.Context, userID, id string) (history.Position, error) {

@@ -43,6 +43,7 @@ const (
 	TypeHistory  = "history"
 	TypeMarkRead = "mark_read"
 	TypeStatus   = "status"
+	TypeArchive  = "archive"
 )
 
 // Reply types. Replies to status have the type the StatusFunc gives them
@@ -95,6 +96,10 @@ type MessageConfig struct {
 	// Metrics counts the messages refused for their connection's budget
 	// (metrics.MessagesRateLimited). Nil: none. What resume posts, the Posters count.
 	Metrics *metrics.Recorder
+
+	// Preferences serve the preferences requests (preferences.go); with
+	// no Store they answer unknown_type.
+	Preferences Preferences
 }
 
 // Message handles the message routes. It is safe for concurrent use.
@@ -108,6 +113,7 @@ type Message struct {
 	now       func() time.Time
 	rate      connection.Limit
 	metrics   *metrics.Recorder
+	prefs     Preferences
 
 	mu      sync.Mutex
 	posters map[string]Poster // by endpoint
@@ -133,7 +139,7 @@ func NewMessage(cfg MessageConfig) *Message {
 	}
 	return &Message{conns: cfg.Connections, history: cfg.History, newPoster: cfg.Posters,
 		endpoint: cfg.Endpoint, status: lookup, log: orDiscard(cfg.Logger), now: now, rate: rate,
-		metrics: cfg.Metrics, posters: map[string]Poster{}}
+		metrics: cfg.Metrics, prefs: cfg.Preferences, posters: map[string]Poster{}}
 }
 
 // Handle answers one client message. The reply is the response body (the
@@ -217,6 +223,12 @@ func (h *Message) dispatch(ctx context.Context, log *slog.Logger, req events.API
 		reply, err = h.markRead(ctx, req, body)
 	case TypeStatus:
 		reply, err = h.workflowStatus(ctx, req, body)
+	case TypeArchive:
+		reply, err = h.archive(ctx, req, body)
+	case TypePreferences:
+		reply, err = h.preferences(ctx, log, req, body)
+	case TypeSetPreferences:
+		reply, err = h.setPreferences(ctx, log, req, body)
 	default:
 		return "", nil, &replyError{code: CodeUnknownType, message: "unsupported type"}
 	}
@@ -343,8 +355,13 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 	var r struct {
 		After string `json:"after"`
 		Limit *int   `json:"limit"`
+		inboxFilter
 	}
 	if err := decode(body, &r); err != nil {
+		return nil, err
+	}
+	filter, err := r.filter()
+	if err != nil {
 		return nil, err
 	}
 	afterPos, afterID, err := cursorField(r.After, "after")
@@ -366,12 +383,16 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 	if !found {
 		log.Info("resume after an unknown id: replaying from the oldest kept")
 	}
-	items, hasMore, err := h.history.After(ctx, userID, after, n)
+	page, err := h.history.After(ctx, userID, after, filter, n)
 	if err != nil {
 		return nil, fmt.Errorf("socket: resume: %w", err)
 	}
-	reply := resumeComplete{Type: TypeResumeComplete, HasMore: hasMore, Cursor: r.After}
+	items := page.Items
+	reply := resumeComplete{Type: TypeResumeComplete, HasMore: page.HasMore, Cursor: r.After}
 	if len(items) == 0 {
+		if page.HasMore { // a filter skipped every item read
+			reply.Cursor = page.Next.Cursor()
+		}
 		return reply, nil
 	}
 	poster, err := h.poster(req)
@@ -400,6 +421,9 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 		}
 		reply.Count++
 		reply.Cursor = note.Cursor
+	}
+	if page.HasMore && reply.Count == len(items) {
+		reply.Cursor = page.Next.Cursor() // past the items a filter skipped too
 	}
 	return reply, nil
 }
@@ -430,8 +454,13 @@ func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocke
 	var r struct {
 		Before string `json:"before"`
 		Limit  *int   `json:"limit"`
+		inboxFilter
 	}
 	if err := decode(body, &r); err != nil {
+		return nil, err
+	}
+	filter, err := r.filter()
+	if err != nil {
 		return nil, err
 	}
 	beforePos, beforeID, err := cursorField(r.Before, "before")
@@ -450,18 +479,20 @@ func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocke
 	if err != nil {
 		return nil, fmt.Errorf("socket: history: %w", err)
 	}
-	items, hasMore := []history.Item{}, false
+	got := history.Page{Items: []history.Item{}}
 	if found { // before an ID the user no longer has: nothing older is kept
-		items, hasMore, err = h.history.Before(ctx, userID, before, n)
+		got, err = h.history.Before(ctx, userID, before, filter, n)
 		if err != nil {
 			return nil, fmt.Errorf("socket: history: %w", err)
 		}
 	}
+	items, hasMore := got.Items, got.HasMore
 	unread, err := h.history.UnreadCount(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("socket: history: %w", err)
 	}
-	page := historyPage{Type: TypeHistory, Items: make([]historyItem, len(items)), UnreadCount: unread, HasMore: hasMore}
+	page := historyPage{Type: TypeHistory, Items: make([]historyItem, len(items)), UnreadCount: unread, HasMore: hasMore,
+		Cursor: got.Next.Cursor()}
 	for i, item := range items {
 		page.Items[i] = historyItem{Notification: item.Notification, Read: item.Read}
 	}
@@ -472,25 +503,23 @@ func (h *Message) listHistory(ctx context.Context, req events.APIGatewayWebsocke
 // unread count.
 func (h *Message) markRead(ctx context.Context, req events.APIGatewayWebsocketProxyRequest, body []byte) (any, error) {
 	var r struct {
-		IDs []string `json:"ids"`
-		All bool     `json:"all"`
+		IDs      []string `json:"ids"`
+		All      bool     `json:"all"`
+		Category *string  `json:"category"`
 	}
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	if !r.All && r.IDs == nil {
-		return nil, &replyError{code: CodeInvalidRequest, message: `give "ids" or "all": true`}
+	if !r.All && r.IDs == nil && r.Category == nil {
+		return nil, &replyError{code: CodeInvalidRequest, message: `give "ids", "category" or "all": true`}
 	}
-	if len(r.IDs) > MaxMarkReadIDs {
-		return nil, &replyError{code: CodeInvalidRequest, message: fmt.Sprintf("at most %d ids at a time", MaxMarkReadIDs)}
+	category, err := categoryField(r.Category)
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]string, 0, len(r.IDs))
-	for _, id := range r.IDs {
-		id, err := notificationID(id, "ids")
-		if err != nil || id == "" {
-			return nil, &replyError{code: CodeInvalidRequest, message: "ids must be notification ids"}
-		}
-		ids = append(ids, id)
+	ids, err := notificationIDs(r.IDs)
+	if err != nil {
+		return nil, err
 	}
 	userID, err := h.user(ctx, req)
 	if err != nil {
@@ -499,17 +528,44 @@ func (h *Message) markRead(ctx context.Context, req events.APIGatewayWebsocketPr
 	switch {
 	case r.All:
 		err = h.history.MarkAllRead(ctx, userID)
-	case len(ids) > 0:
-		err = h.history.MarkRead(ctx, userID, ids)
+	default:
+		if category != "" {
+			err = h.history.MarkCategoryRead(ctx, userID, category)
+		}
+		if err == nil && len(ids) > 0 {
+			err = h.history.MarkRead(ctx, userID, ids)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("socket: mark read: %w", err)
 	}
+	return h.readState(ctx, "mark read", userID)
+}
+
+// readState is the reply to mark_read and archive: the user's unread count.
+func (h *Message) readState(ctx context.Context, op, userID string) (any, error) {
 	unread, err := h.history.UnreadCount(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("socket: mark read: %w", err)
+		return nil, fmt.Errorf("socket: %s: %w", op, err)
 	}
 	return readState{Type: TypeReadState, UnreadCount: unread}, nil
+}
+
+// notificationIDs returns the ids of mark_read or archive in canonical form:
+// at most MaxMarkReadIDs notification IDs.
+func notificationIDs(raw []string) ([]string, error) {
+	if len(raw) > MaxMarkReadIDs {
+		return nil, &replyError{code: CodeInvalidRequest, message: fmt.Sprintf("at most %d ids at a time", MaxMarkReadIDs)}
+	}
+	ids := make([]string, 0, len(raw))
+	for _, id := range raw {
+		id, err := notificationID(id, "ids")
+		if err != nil || id == "" {
+			return nil, &replyError{code: CodeInvalidRequest, message: "ids must be notification ids"}
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // workflowStatus replies with the state of one of the user's transactions.
@@ -553,7 +609,8 @@ type (
 		Type        string        `json:"type"`
 		Items       []historyItem `json:"items"` // newest first
 		UnreadCount int           `json:"unread_count"`
-		HasMore     bool          `json:"has_more"` // older items exist
+		HasMore     bool          `json:"has_more"`         // older items exist
+		Cursor      string        `json:"cursor,omitempty"` // with has_more: the before of the next page
 	}
 	historyItem struct {
 		notification.Notification

@@ -81,6 +81,7 @@ func (r *run) park(d oraclegate.Decision, what string) error {
 		r.e.metrics.Count(metrics.WorkflowsParked, 1)
 		n := notification.UploadProgress(r.st.TransactionID, l.Name, l.Number, TotalSteps,
 			notification.StatusProcessing, l.Message)
+		n.Kind = noteKind(r.st.Kind)
 		r.bestEffort(r.e.deliver(r.ctx, r.st.UserID, n, r.st.ParkedAt, ordStep(l.Number, notification.StatusProcessing),
 			"parked"))
 	}

@@ -55,11 +55,14 @@ func noteID(at time.Time, ordinal int, parts ...string) string {
 
 // deliver sends n to userID with the deterministic ID of the event at time
 // at: ordinal ord, and a hash of the transaction, type, step, status and salt.
+// Every workflow notification is in category fbdi; n.Kind names the workflow
+// when it is known (run.send sets it).
 func (e *Engine) deliver(ctx context.Context, userID string, n notification.Notification, at time.Time, ord int,
 	salt string) error {
 	if userID == "" {
 		return nil
 	}
+	n.Category = notification.CategoryFBDI
 	at = at.UTC().Truncate(time.Millisecond)
 	n.ID = noteID(at, ord, n.TransactionID, n.Type, strconv.Itoa(n.StepNumber), n.Status, salt)
 	n.Timestamp = at
@@ -69,8 +72,10 @@ func (e *Engine) deliver(ctx context.Context, userID string, n notification.Noti
 	return nil
 }
 
-// send delivers a note of the current workflow to its owner.
+// send delivers a note of the current workflow to its owner, with the
+// workflow's kind.
 func (r *run) send(n notification.Notification, at time.Time, ord int) error {
+	n.Kind = noteKind(r.st.Kind)
 	return r.e.deliver(r.ctx, r.st.UserID, n, at, ord, "")
 }
 
@@ -156,4 +161,16 @@ func label(k Kind) string {
 		return "Journal import"
 	}
 	return "Transfer"
+}
+
+// noteKind is the Kind that notifications of a workflow of kind k carry: ""
+// for a kind that is not known (a rejected message's).
+func noteKind(k Kind) string {
+	switch k {
+	case KindBudgetTransfer:
+		return notification.KindBudgetTransfer
+	case KindJournalImport:
+		return notification.KindJournalImport
+	}
+	return ""
 }

@@ -21,6 +21,7 @@ func (e *Engine) reject(ctx context.Context, inv *InvalidError, body []byte, d D
 		if inv.UserID != "" {
 			now := e.now()
 			n := notification.UploadFailed("", "A transfer message was rejected", inv.Reason)
+			n.Kind = noteKind(peekKind(body)) // "" when the body names no known kind
 			if err := e.deliver(ctx, inv.UserID, n, now, ordRejected, fp); err != nil {
 				log.Warn("rejection notification failed", "error", err)
 			}
@@ -100,6 +101,7 @@ func (r *run) rejectConflict(userID, fp, reason string) error {
 	r.log.Warn("conflicting message rejected", "reason", reason)
 	n := notification.UploadFailed(st.TransactionID,
 		fmt.Sprintf("A message for transaction %s was rejected", st.TransactionID), reason)
+	n.Kind = noteKind(st.Kind) // the existing workflow's
 	if err := r.e.deliver(r.ctx, userID, n, rej.At, ordRejected, fp); err != nil {
 		r.log.Warn("rejection notification failed", "error", err)
 	}

@@ -110,6 +110,7 @@ func (r *run) sendRetry() {
 	l := *r.rec()
 	n := notification.UploadProgress(r.st.TransactionID, l.Name, l.Number, TotalSteps,
 		notification.StatusProcessing, l.Message)
+	n.Kind = noteKind(r.st.Kind)
 	r.bestEffort(r.e.deliver(r.ctx, r.st.UserID, n, l.RefusedAt, ordStep(l.Number, notification.StatusProcessing),
 		"retry "+strconv.Itoa(l.Attempts)))
 }

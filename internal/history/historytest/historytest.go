@@ -30,6 +30,7 @@ type fixture struct {
 // it once per subtest.
 func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) history.Store) {
 	setup := setupWith(newStore)
+	runInbox(t, setup)
 
 	t.Run("RoundTrip", func(t *testing.T) {
 		f := setup(t)
@@ -81,10 +82,12 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) history
 					page func(cursor history.Position) ([]history.Item, bool, error)
 				}{
 					{name: "After", want: items, page: func(c history.Position) ([]history.Item, bool, error) {
-						return f.s.After(f.ctx, "user-a", c, tt.limit)
+						p, err := f.s.After(f.ctx, "user-a", c, history.Filter{}, tt.limit)
+						return p.Items, p.HasMore, err
 					}},
 					{name: "Before", want: reversed(items), page: func(c history.Position) ([]history.Item, bool, error) {
-						return f.s.Before(f.ctx, "user-a", c, tt.limit)
+						p, err := f.s.Before(f.ctx, "user-a", c, history.Filter{}, tt.limit)
+						return p.Items, p.HasMore, err
 					}},
 				} {
 					var all []history.Item
@@ -572,14 +575,26 @@ func (f fixture) fill(t *testing.T, user string, count int) []history.Item {
 
 func (f fixture) assertAfter(t *testing.T, user string, cursor history.Position, limit int, wantMore bool, want ...history.Item) {
 	t.Helper()
-	got, more, err := f.s.After(f.ctx, user, cursor, limit)
-	assertPage(t, fmt.Sprintf("After(%q, %d, %d)", user, cursor, limit), got, more, err, wantMore, want)
+	f.assertAfterFiltered(t, user, cursor, history.Filter{}, limit, wantMore, want...)
 }
 
 func (f fixture) assertBefore(t *testing.T, user string, cursor history.Position, limit int, wantMore bool, want ...history.Item) {
 	t.Helper()
-	got, more, err := f.s.Before(f.ctx, user, cursor, limit)
-	assertPage(t, fmt.Sprintf("Before(%q, %d, %d)", user, cursor, limit), got, more, err, wantMore, want)
+	f.assertBeforeFiltered(t, user, cursor, history.Filter{}, limit, wantMore, want...)
+}
+
+func (f fixture) assertAfterFiltered(t *testing.T, user string, cursor history.Position, fl history.Filter, limit int, wantMore bool, want ...history.Item) history.Page {
+	t.Helper()
+	page, err := f.s.After(f.ctx, user, cursor, fl, limit)
+	assertPage(t, fmt.Sprintf("After(%q, %d, %+v, %d)", user, cursor, fl, limit), page.Items, page.HasMore, err, wantMore, want)
+	return page
+}
+
+func (f fixture) assertBeforeFiltered(t *testing.T, user string, cursor history.Position, fl history.Filter, limit int, wantMore bool, want ...history.Item) history.Page {
+	t.Helper()
+	page, err := f.s.Before(f.ctx, user, cursor, fl, limit)
+	assertPage(t, fmt.Sprintf("Before(%q, %d, %+v, %d)", user, cursor, fl, limit), page.Items, page.HasMore, err, wantMore, want)
+	return page
 }
 
 func (f fixture) assertUnread(t *testing.T, user string, want int) {

@@ -46,6 +46,9 @@ func TestWebSocketEventFixtures(t *testing.T) {
 		{"history.json", "history", "MESSAGE"},
 		{"mark_read.json", "mark_read", "MESSAGE"},
 		{"status.json", "status", "MESSAGE"},
+		{"history_filtered.json", "history", "MESSAGE"},
+		// Requests without a route of their own reach $default (MessageFunction too).
+		{"archive.json", "$default", "MESSAGE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -64,10 +67,18 @@ func TestWebSocketEventFixtures(t *testing.T) {
 			if tt.eventType != "MESSAGE" {
 				return
 			}
-			// $request.body.type picks the route, as API Gateway would.
+			// $request.body.type picks the route, as API Gateway would; a type
+			// that names no route picks $default.
 			var body struct{ Type string }
-			if err := json.Unmarshal([]byte(ev.Body), &body); err != nil || body.Type != tt.route {
-				t.Errorf("body %s selects route %q (%v), want %q", ev.Body, body.Type, err, tt.route)
+			if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+				t.Fatalf("body %s: %v", ev.Body, err)
+			}
+			selected := body.Type
+			if _, ok := tmpl.Route(selected); !ok {
+				selected = "$default"
+			}
+			if selected != tt.route {
+				t.Errorf("body %s selects route %q, want %q", ev.Body, selected, tt.route)
 			}
 		})
 	}

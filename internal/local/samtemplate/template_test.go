@@ -164,6 +164,13 @@ func TestEnvironment(t *testing.T) {
 			"HISTORY_RETENTION": "${HistoryRetention}",
 			"ORACLE_BASE_URL":   "${OracleBaseUrl}", "ORACLE_MAX_RUNNING_JOBS": "${OracleMaxRunningJobs}"},
 	}
+	// The operator's preference defaults, read by every function that
+	// decides or shows channels; the unread rule, by every one that stores.
+	want["MessageFunction"]["PREFERENCE_DEFAULTS"] = "${PreferenceDefaults}"
+	for _, id := range []string{"NotifyFunction", "WorkerFunction", "SweeperFunction"} {
+		want[id]["PREFERENCE_DEFAULTS"] = "${PreferenceDefaults}"
+		want[id]["UNREAD_TYPES"] = "${UnreadTypes}"
+	}
 	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`;
 	// and the Stack dimension of its metrics.
 	for _, env := range want {
@@ -219,6 +226,7 @@ func TestLeastPrivilege(t *testing.T) {
 			"dynamodb:GetItem ${NotificationsTable.Arn}", // the counter row (watermark), a legacy id's marker
 			"dynamodb:Query ${NotificationsTable.Arn}",
 			"dynamodb:Query ${NotificationsTable.Arn}/index/unreadPos",
+			"dynamodb:Query ${NotificationsTable.Arn}/index/unreadCat", // mark_read of a category
 			"dynamodb:UpdateItem ${NotificationsTable.Arn}",
 			mc,
 		},
