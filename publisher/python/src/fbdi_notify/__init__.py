@@ -41,6 +41,7 @@ __all__ = [
     "get_publisher", "set_publisher", "set_notification_user", "reset_notification_user", "publish", "submit",
     "submit_budget_transfer", "submit_journal_import", "send_upload_started", "send_progress_notification",
     "send_upload_completed", "send_upload_failed", "send_generic_message", "send_workflow_notification",
+    "set_user_profile", "set_preferences",
 ]
 
 
@@ -65,3 +66,5 @@ send_upload_completed = _delegate("send_upload_completed")
 send_upload_failed = _delegate("send_upload_failed")
 send_generic_message = _delegate("send_generic_message")
 send_workflow_notification = _delegate("send_workflow_notification")
+set_user_profile = _delegate("set_user_profile")
+set_preferences = _delegate("set_preferences")

@@ -181,9 +181,23 @@ class Publisher:
         return self.publish(_compact(_users(user_id), type="oracle_upload_failed",
                                      transaction_id=_text(transaction_id), error=error, message=message))
 
-    def send_generic_message(self, user_id=None, message=None, data=None):
-        """A general notification: message (required) and data (a dict)."""
-        return self.publish(_compact(_users(user_id), type="notification", message=message, data=data))
+    def send_generic_message(self, user_id=None, message=None, data=None, category=None, critical=None):
+        """A general notification: message (required) and data (a dict);
+        category (default general) for the users' preferences and inbox
+        filters; critical=True makes it impossible to mute."""
+        return self.publish(_compact(_users(user_id), type="notification", message=message, data=data,
+                                     category=category, critical=critical))
+
+    def set_user_profile(self, user_id=None, email=None, locale=None):
+        """user_profile: the address e-mail goes to and its locale. Only
+        upstream systems send an address; a browser never can."""
+        return self.publish(_compact(_users(user_id), type="user_profile", email=email, locale=locale))
+
+    def set_preferences(self, user_id=None, categories=None):
+        """set_preferences: channels per category, e.g.
+        {"general": {"in_app": True, "email": False}}; what it does not name
+        is left as it was."""
+        return self.publish(_compact(_users(user_id), type="set_preferences", categories=categories))
 
     def send_workflow_notification(self, user_id=None, type="notification", data=None):
         """A typed message, as the old call sent one. For the system's
