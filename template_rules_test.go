@@ -301,6 +301,17 @@ var starOnly = []string{
 	"xray:PutTraceSegments",    // X-Ray: traces belong to no resource
 	"xray:PutTelemetryRecords", // X-Ray daemon telemetry
 	"cloudwatch:PutMetricData", // metrics are scoped by namespace (a condition), not by resource
+	"sns:Publish",              // only to a phone number (SMS), which has no ARN; to a topic, name the topic
+}
+
+// branches returns the policies a function's Policies entry stands for: the
+// entry, or both branches of an Fn::If (a grant that a condition turns on).
+func branches(p any) []any {
+	args := list(at(p, "Fn::If"))
+	if len(args) != 3 {
+		return []any{p}
+	}
+	return args[1:]
 }
 
 // No IAM statement that allows uses Action "*" or "<service>:*", and one
@@ -314,8 +325,10 @@ func iamRule(t *cfnTemplate) []string {
 	}
 	var docs []doc
 	for _, id := range t.ids(functionTypes...) {
-		for _, p := range list(t.Resources[id].Properties["Policies"]) {
-			docs = append(docs, doc{id, list(at(p, "Statement"))})
+		for _, entry := range list(t.Resources[id].Properties["Policies"]) {
+			for _, p := range branches(entry) {
+				docs = append(docs, doc{id, list(at(p, "Statement"))})
+			}
 		}
 	}
 	for _, id := range t.ids("AWS::IAM::Role") {
@@ -685,6 +698,16 @@ func TestTemplateRules(t *testing.T) {
 			}},
 		{name: "IAM: any resource", rule: iamRule, want: `ConnectFunction statement RecordConnection: dynamodb:PutItem on Resource "*"`,
 			change: func(tm *cfnTemplate) { firstStatement(tm, "ConnectFunction")["Resource"] = "*" }},
+		{name: "IAM: a conditional grant is checked too", rule: iamRule,
+			want: `WorkerFunction statement TextCriticalNotifications: sqs:SendMessage on Resource "*"`,
+			change: func(tm *cfnTemplate) {
+				for _, entry := range list(props(tm, "WorkerFunction")["Policies"]) {
+					if args := list(at(entry, "Fn::If")); len(args) == 3 {
+						st := list(at(args[1], "Statement"))[0].(map[string]any)
+						st["Action"] = "sqs:SendMessage"
+					}
+				}
+			}},
 		{name: "IAM: any resource for an action that has no other", rule: iamRule,
 			change: func(tm *cfnTemplate) {
 				s := firstStatement(tm, "ConnectFunction")

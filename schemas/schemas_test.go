@@ -376,7 +376,7 @@ func TestWebSocketFixtures(t *testing.T) {
 	withBody := map[string]bool{"ping.json": true, "resume.json": true, "history.json": true,
 		"history_filtered.json": true, "mark_read.json": true, "archive.json": true, "status.json": true}
 	withoutBody := map[string]bool{"connect.json": true, "disconnect.json": true, "welcome.json": true,
-		"notify-sqs.json": true, "worker-sqs.json": true}
+		"notify-sqs.json": true, "worker-sqs.json": true, "mail-sqs.json": true}
 	files, err := filepath.Glob("../events/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no events: %v", err)
@@ -664,6 +664,8 @@ func TestBadNotificationMessages(t *testing.T) {
 		{"user_profile with a message", `{"type":"user_profile","user_id":"123","message":"hi"}`, "message"},
 		{"user_profile email not a string", `{"type":"user_profile","user_id":"123","email":["a@example.com"]}`, "email"},
 		{"user_profile locale not a tag", `{"type":"user_profile","user_id":"123","locale":"English"}`, "locale"},
+		{"user_profile phone without +", `{"type":"user_profile","user_id":"123","phone":"5555550100"}`, "phone"},
+		{"user_profile phone too long", `{"type":"user_profile","user_id":"123","phone":"+1234567890123456"}`, "phone"},
 		{"set_preferences without categories", `{"type":"set_preferences","user_id":"123"}`, "categories"},
 		{"set_preferences null user_id", `{"type":"set_preferences","user_id":null,"categories":{}}`, "user_id"},
 		{"set_preferences category in upper case", `{"type":"set_preferences","user_id":"123","categories":{"Payroll":{"email":true}}}`, "categories.Payroll"},
@@ -701,6 +703,7 @@ func TestEdgeNotificationMessages(t *testing.T) {
 		{"critical null", `{"user_id":"123","message":"hi","critical":null}`},
 		{"user_profile", `{"type":"user_profile","user_id":123,"email":"ana@example.com","locale":"fr-CA"}`},
 		{"user_profile clearing both", `{"type":"user_profile","user_id":"123","email":null,"locale":""}`},
+		{"user_profile with a phone", `{"type":"user_profile","user_id":"123","phone":"+447700900123"}`},
 		{"set_preferences of one channel", `{"type":"set_preferences","user_id":"123","categories":{"payroll.q3":{"email":false}}}`},
 		{"set_preferences of no category", `{"type":"set_preferences","user_id":"123","categories":{}}`},
 	}
@@ -1154,7 +1157,7 @@ func TestSchemaAgreesWithGo(t *testing.T) {
 	})
 	t.Run("notification", func(t *testing.T) {
 		fields := []string{"id", "user_id", "user_ids", "type", "message", "data", "category", "critical", "transaction_id", "step",
-			"step_number", "total_steps", "status", "success", "result_path", "error", "email", "locale", "categories", "other"}
+			"step_number", "total_steps", "status", "success", "result_path", "error", "email", "locale", "phone", "categories", "other"}
 		var vs []variant
 		for _, base := range []string{
 			`{"user_id":"123","message":"hi"}`,
@@ -1162,7 +1165,7 @@ func TestSchemaAgreesWithGo(t *testing.T) {
 			`{"user_id":"123","type":"oracle_upload_completed","transaction_id":"602"}`,
 			`{"user_id":"123","type":"oracle_upload_failed","transaction_id":"602","error":"x"}`,
 			`{"user_id":"123","message":"hi","category":"general"}`,
-			`{"type":"user_profile","user_id":"123","email":"ana@example.com","locale":"en"}`,
+			`{"type":"user_profile","user_id":"123","email":"ana@example.com","locale":"en","phone":"+15555550100"}`,
 			`{"type":"set_preferences","user_id":"123","categories":{"general":{"in_app":true,"email":false}}}`,
 		} {
 			vs = append(vs, variants(base, fields...)...)

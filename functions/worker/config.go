@@ -7,6 +7,7 @@ import (
 
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
@@ -36,6 +37,10 @@ type config struct {
 	// unread (notification.ParseUnreadRule); unset,
 	// notification.DefaultUnreadTypes.
 	Unread notification.UnreadRule
+	// Mail (MAIL_QUEUE_URL, EMAIL_WINDOW, EMAIL_UNREAD_DELAY, SMS_ENABLED;
+	// mail.ReadOutbox) schedules the e-mail of what users do not see in
+	// time; without MAIL_QUEUE_URL nothing is e-mailed.
+	Mail mail.OutboxConfig
 
 	// Workflow is workflow.DefaultConfig with QueueURL (WORKFLOW_QUEUE_URL,
 	// required), PollInterval (ORACLE_POLL_INTERVAL), Deadline
@@ -86,6 +91,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		StackName:          env.Optional("STACK_NAME"),
 		Preferences:        preferenceDefaults(env),
 		Unread:             unreadRule(env),
+		Mail:               mail.ReadOutbox(env),
 	}
 	wf := &c.Workflow
 	wf.ReadShared(env)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
@@ -70,6 +71,13 @@ type config struct {
 	// PreferencesText and UnreadText are the two variables as given (empty
 	// when unset), passed on to functions run under SAM.
 	PreferencesText, UnreadText string
+
+	// E-mail, as the functions read it: EmailSender (EMAIL_SENDER; default
+	// notifications@example.com), EmailWindow (EMAIL_WINDOW; default
+	// mail.DefaultWindow) and EmailUnreadDelay (EMAIL_UNREAD_DELAY; default
+	// mail.DefaultUnreadDelay).
+	EmailSender                   string
+	EmailWindow, EmailUnreadDelay time.Duration
 
 	IdleTimeout time.Duration // IDLE_TIMEOUT; default 10m (API Gateway's)
 	MaxDuration time.Duration // MAX_CONNECTION_DURATION; default 2h (API Gateway's)
@@ -139,6 +147,9 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("LOCAL_METRICS %q is neither stdout nor off", m))
 	}
+	c.EmailSender = cmp.Or(getenv("EMAIL_SENDER"), "notifications@example.com")
+	c.EmailWindow = env.Duration("EMAIL_WINDOW", mail.DefaultWindow)
+	c.EmailUnreadDelay = env.Duration("EMAIL_UNREAD_DELAY", mail.DefaultUnreadDelay)
 	c.IdleTimeout = env.Duration("IDLE_TIMEOUT", 10*time.Minute)
 	c.MaxDuration = env.Duration("MAX_CONNECTION_DURATION", 2*time.Hour)
 	errs = append(errs, env.Err())

@@ -22,6 +22,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/queue"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
 	"github.com/finance/fbdi-notify/internal/local/stream"
+	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
@@ -72,9 +73,19 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 		rec = metrics.New(os.Stdout, "local", nil)
 	}
 
+	// E-mail: scheduled by every function that stores notifications,
+	// sent by MailFunction through the real SES client (see mail.go).
+	sched, err := mail.NewScheduler(stores.mail, sqsClient, mail.SchedulerConfig{QueueURL: s.queues.URL("mail"),
+		Window: cfg.EmailWindow, UnreadDelay: cfg.EmailUnreadDelay}, time.Now, log, rec)
+	if err != nil {
+		return functions{}, err
+	}
+	mailer := mail.NewHandler(stores.mail, stores.history, stores.preferences, s.sesClient(s.awsCfg), sched,
+		mail.HandlerConfig{Sender: cfg.EmailSender, ConfigurationSet: "local", Defaults: cfg.Preferences}, log, rec)
+
 	conns := &streamingStore{Store: stores.connections}
 	n := notifier.New(conns, stores.history, mgmt, notifier.Options{Logger: log, Concurrency: fanOut, Metrics: rec,
-		Preferences: stores.preferences, Defaults: cfg.Preferences, Unread: cfg.Unread})
+		Preferences: stores.preferences, Defaults: cfg.Preferences, Unread: cfg.Unread, Outbox: sched})
 	welcome := notifier.NewWelcomeHandler(n, notifier.WelcomeOptions{Logger: log, Claims: stores.connections})
 	conns.onInsert = func(c connection.Connection) {
 		// As Lambda invokes it: with a Lambda context, whose request id the handler logs.
@@ -129,6 +140,7 @@ func (s *system) inProcessFunctions(stores stores) (functions, error) {
 		queue: map[string]queue.Handler{
 			"WorkerFunction": metrics.Flushing(rec, worker.Handle),
 			"NotifyFunction": metrics.Flushing(rec, notifyQueue.Handle),
+			"MailFunction":   metrics.Flushing(rec, mailer.Handle),
 		},
 		sweep: metrics.Flushing(rec, sweeper.Handle),
 	}, nil

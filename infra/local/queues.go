@@ -23,6 +23,10 @@ var queueNames = map[string]string{
 	"WorkflowDeadLetterQueue":     "workflow-dlq",
 	"NotificationQueue":           "notifications",
 	"NotificationDeadLetterQueue": "notifications-dlq",
+	"MailQueue":                   "mail",
+	"MailDeadLetterQueue":         "mail-dlq",
+	"MailEventsQueue":             "mail-events",
+	"MailEventsDeadLetterQueue":   "mail-events-dlq",
 }
 
 // queues are the template's queues: in the embedded broker, which serves

@@ -62,6 +62,12 @@ func (s *system) functionEnv(ctx context.Context, sm *secretsmanager.Client) (ma
 		"ORACLE_BREAKER_PROBE_INTERVAL": s.cfg.Gate.ProbeInterval.String(),
 		"ORACLE_RESUME_SPACING":         s.cfg.Gate.ResumeSpacing.String(),
 		"NOTIFY_RETRY_DELAYS":           notifier.FormatRetryDelays(s.cfg.NotifyRetryDelays),
+		// E-mail: on the SES of AWS_ENDPOINT_URL, where the stack verified the sender's domain.
+		"MAIL_QUEUE_URL":          s.queues.URL("mail"),
+		"EMAIL_SENDER":            s.cfg.EmailSender,
+		"EMAIL_CONFIGURATION_SET": "",
+		"EMAIL_WINDOW":            s.cfg.EmailWindow.String(),
+		"EMAIL_UNREAD_DELAY":      s.cfg.EmailUnreadDelay.String(),
 	}
 	// The stack's preference defaults and unread rule, when set; unset, the
 	// template's parameters apply, which mean the same.

@@ -22,6 +22,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/oklog/ulid/v2"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/local/oraclesim"
 	"github.com/finance/fbdi-notify/internal/local/queue"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/local/ses"
 	"github.com/finance/fbdi-notify/internal/local/stream"
 	"github.com/finance/fbdi-notify/internal/userid"
 	"github.com/finance/fbdi-notify/web"
@@ -64,6 +66,10 @@ type system struct {
 	functionValues map[string]string
 	tmpl           *samtemplate.Template
 	oracleURL      string // where the worker's Oracle client points
+	// mail is the e-mail service the functions' SES client reaches
+	// without AWS_ENDPOINT_URL (/v2/email/..., /dev/mail).
+	mail   *ses.Server
+	awsCfg aws.Config // the AWS API's, with AWS_ENDPOINT_URL
 	// sweep is SweeperFunction, which run invokes every cfg.SweepInterval
 	// as its EventBridge schedule does when deployed.
 	sweep scheduledHandler
@@ -94,11 +100,16 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 			return fail(fmt.Errorf("aws config: %w", err))
 		}
 		db = dynamodb.NewFromConfig(awsCfg)
+		if err := verifySender(ctx, sesv2.NewFromConfig(awsCfg), cfg.EmailSender); err != nil {
+			return fail(err)
+		}
 	}
+	s.awsCfg = awsCfg
 	// Upstream intake: the template's queues, with their settings.
 	if s.queues, err = newQueues(ctx, cfg, tmpl, s.base, awsCfg); err != nil {
 		return fail(err)
 	}
+	s.mail = s.newMailServer()
 	stores, err := newStores(ctx, cfg, tmpl, db)
 	if err != nil {
 		return fail(err)
@@ -160,6 +171,9 @@ func newStack(ctx context.Context, cfg config, log *slog.Logger) (*system, error
 	mux.HandleFunc("GET /dev/sample", devSample)
 	mux.HandleFunc("GET /dev/queues", s.devQueues)
 	mux.HandleFunc("POST /dev/send", s.devSend)
+	for _, pattern := range ses.Routes {
+		mux.Handle(pattern, s.mail)
+	}
 	if cfg.LambdaEndpoint != "" {
 		mux.HandleFunc("GET /dev/sam-env.json", s.devSAMEnv)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/connection"
 	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/local/samtemplate"
+	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/workflow"
@@ -33,6 +34,7 @@ type stores struct {
 	preferences preference.Store // rows of the notifications table, as deployed
 	workflows   workflow.Store
 	gate        oraclegate.Store // the Oracle breaker and job slots, beside the workflows
+	mail        mail.Ledger      // rows of the notifications table, as deployed
 }
 
 // connectionStore is the connection store, which the sweeper also counts
@@ -54,6 +56,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 			preferences: preference.NewMemoryStore(),
 			workflows:   workflow.NewMemoryStore(time.Now),
 			gate:        oraclegate.NewMemoryStore(),
+			mail:        mail.NewMemoryLedger(),
 		}, nil
 	}
 	for logicalID, suffix := range localTables {
@@ -71,6 +74,7 @@ func newStores(ctx context.Context, cfg config, tmpl *samtemplate.Template, db *
 		preferences: preference.NewDynamoStore(db, cfg.ResourcePrefix+localTables["NotificationsTable"]),
 		workflows:   workflow.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"], time.Now),
 		gate:        oraclegate.NewDynamoStore(db, cfg.ResourcePrefix+localTables["WorkflowsTable"]),
+		mail:        mail.NewDynamoLedger(db, cfg.ResourcePrefix+localTables["NotificationsTable"]),
 	}, nil
 }
 

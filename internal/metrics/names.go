@@ -24,6 +24,15 @@ const (
 	// of the worker or the sweeper, from the call to its last post.
 	FanoutLatency = "FanoutLatency"
 
+	// EmailsSent counts e-mails sent, by Kind: "single" (one
+	// notification) or "digest" (several).
+	EmailsSent = "EmailsSent"
+	// EmailsSuppressed counts addresses turned off by SES events, by
+	// Reason: "bounce" or "complaint".
+	EmailsSuppressed = "EmailsSuppressed"
+	// SmsSent counts texts of critical notifications (SMS_ENABLED).
+	SmsSent = "SmsSent"
+
 	// ConnectsAccepted counts $connect requests let in.
 	ConnectsAccepted = "ConnectsAccepted"
 	// ConnectsRefused counts $connect requests refused, by Reason.
@@ -85,5 +94,5 @@ func Call(v string) Dim { return Dim{Name: DimCall, Value: v} }
 var Names = []string{
 	NotificationsStored, NotificationsDelivered, NotificationsRetried, NotificationsFailed, ConnectionsGone,
 	FanoutLatency, ConnectsAccepted, ConnectsRefused, MessagesRateLimited, ConnectionsOpen, Workflows, StepDuration, WorkflowsStranded,
-	OracleErrors, OracleRetries, WorkflowsParked, BreakerOpen,
+	OracleErrors, OracleRetries, WorkflowsParked, BreakerOpen, EmailsSent, EmailsSuppressed, SmsSent,
 }

@@ -118,6 +118,21 @@ type Options struct {
 	// Unread says which notification types are stored unread
 	// (UNREAD_TYPES). Zero: notification.DefaultUnreadTypes.
 	Unread notification.UnreadRule
+	// Outbox is told of every notification stored for a user whose
+	// channels include e-mail, or that is critical (internal/mail plans
+	// the e-mail and texts), after the user's connections were looked up
+	// and before any post; its error fails the call like a store error.
+	// Nil: no e-mail.
+	Outbox Outbox
+}
+
+// Outbox takes the notifications a user gets outside the app
+// (*mail.Scheduler).
+type Outbox interface {
+	// Stored is told that note was stored for the user of p: email says
+	// that its category takes e-mail (preference.Defaults.Decide), live
+	// that a connection of the user was found.
+	Stored(ctx context.Context, p preference.Preferences, note notification.Notification, email, live bool) error
 }
 
 // Notifier stores notifications in history and posts them to connections.
@@ -139,6 +154,7 @@ type Notifier struct {
 	prefs        preference.Store
 	defaults     preference.Defaults
 	unread       notification.UnreadRule
+	outbox       Outbox
 }
 
 // New returns a Notifier that keeps history in hist, finds connections in
@@ -149,7 +165,7 @@ func New(conns connection.Store, hist history.Store, post Poster, opts Options) 
 	n := &Notifier{conns: conns, hist: hist, post: post, log: opts.Logger, now: opts.Now,
 		concurrency: opts.Concurrency, retention: opts.Retention, maxRetries: opts.MaxRetries,
 		retryBase: opts.RetryBase, retryCap: opts.RetryCap, connectGrace: opts.ConnectGrace, sleep: opts.Sleep,
-		metrics: opts.Metrics, prefs: opts.Preferences, defaults: opts.Defaults, unread: opts.Unread}
+		metrics: opts.Metrics, prefs: opts.Preferences, defaults: opts.Defaults, unread: opts.Unread, outbox: opts.Outbox}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -267,12 +283,15 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 	expires := n.now().Add(n.retention)
 	payloads := make([][]byte, len(users)) // the note as each user gets it, with its cursor
 	muted := make([]bool, len(users))      // the user does not take it in the app
-	if err := n.each(len(users), func(i int) error {
-		prefs, err := n.preferences(ctx, users[i])
+	prefs := make([]preference.Preferences, len(users))
+	email := make([]bool, len(users)) // the user takes it by e-mail
+	if err := n.each(len(users), func(i int) (err error) {
+		prefs[i], err = n.preferences(ctx, users[i])
 		if err != nil {
 			return err
 		}
-		muted[i] = !n.defaults.Decide(prefs, note).InApp
+		channels := n.defaults.Decide(prefs[i], note)
+		muted[i], email[i] = !channels.InApp, channels.Email
 		// A muted notification is kept for audit, as read: it does not
 		// count as unread (docs/design.md#preferences).
 		read := muted[i] || !n.unread.Unread(note)
@@ -297,6 +316,16 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 		return err
 	}); err != nil {
 		return report, fmt.Errorf("notifier: look up connections for %s: %w", note.ID, err)
+	}
+	if n.outbox != nil {
+		if err := n.each(len(users), func(i int) error {
+			if !email[i] && !note.Critical {
+				return nil
+			}
+			return n.outbox.Stored(ctx, prefs[i], note, email[i], len(found[i]) > 0)
+		}); err != nil {
+			return report, fmt.Errorf("notifier: outbox for %s: %w", note.ID, err)
+		}
 	}
 	conns := slices.Concat(found...)
 	var posts [][]byte // posts[i] is for conns[i]

@@ -18,7 +18,7 @@ import (
 // Upstream messages of the notification queue that set a user's
 // preferences instead of notifying (docs/protocol.md#notification-queue).
 const (
-	TypeUserProfile    = "user_profile"    // {"type":"user_profile","user_id":"123","email":"...","locale":"en"}
+	TypeUserProfile    = "user_profile"    // {"type":"user_profile","user_id":"123","email":"...","locale":"en","phone":"+15555550100"}
 	TypeSetPreferences = "set_preferences" // {"type":"set_preferences","user_id":"123","categories":{...}}
 )
 
@@ -28,6 +28,9 @@ const MaxLocale = 35
 // localePattern is a BCP 47 tag's shape: letters, digits and hyphens,
 // starting with a 2 or 3-letter language.
 var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+
+// phonePattern is an E.164 number: "+", a country code and at most 15 digits.
+var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // prefsKey is the context key of an invocation's preferences cache.
 type prefsKey struct{}
@@ -96,7 +99,7 @@ func parseUpstream(body string) (u upstream, ok bool, err error) {
 	if json.Unmarshal(fields["type"], &u.typ) != nil || (u.typ != TypeUserProfile && u.typ != TypeSetPreferences) {
 		return u, false, nil
 	}
-	allowed := []string{"type", "user_id", "email", "locale"}
+	allowed := []string{"type", "user_id", "email", "locale", "phone"}
 	if u.typ == TypeSetPreferences {
 		allowed = []string{"type", "user_id", "categories"}
 	}
@@ -127,7 +130,7 @@ func parseUpstream(body string) (u upstream, ok bool, err error) {
 	for _, f := range []struct {
 		name string
 		to   *string
-	}{{"email", &u.profile.Email}, {"locale", &u.profile.Locale}} {
+	}{{"email", &u.profile.Email}, {"locale", &u.profile.Locale}, {"phone", &u.profile.Phone}} {
 		if raw, found := fields[f.name]; found && json.Unmarshal(raw, f.to) != nil {
 			return u, true, malformed("field %s: want a string", f.name)
 		}
@@ -139,6 +142,9 @@ func parseUpstream(body string) (u upstream, ok bool, err error) {
 	}
 	if l := u.profile.Locale; l != "" && (len(l) > MaxLocale || !localePattern.MatchString(l)) {
 		return u, true, malformed("field locale: %q is not a language tag such as en or fr-CA", truncate(l, 64))
+	}
+	if ph := u.profile.Phone; ph != "" && !phonePattern.MatchString(ph) {
+		return u, true, malformed("field phone: not an E.164 number such as +15555550100")
 	}
 	return u, true, nil
 }

@@ -111,7 +111,7 @@ func TestQueuePreferences(t *testing.T) {
 		message("m-2", `{"user_id":"u1","message":"two","category":"ap"}`),
 		message("m-3", `{"type":"set_preferences","user_id":"u1","categories":{"ap":{"in_app":false}}}`),
 		message("m-4", `{"user_ids":["u1","u2"],"message":"three","category":"ap"}`),
-		message("m-5", `{"type":"user_profile","user_id":123,"email":"ann@example.com","locale":"fr-CA"}`),
+		message("m-5", `{"type":"user_profile","user_id":123,"email":"ann@example.com","locale":"fr-CA","phone":"+15555550100"}`),
 	}})
 	must(t, err)
 	if len(resp.BatchItemFailures) != 0 {
@@ -135,7 +135,7 @@ func TestQueuePreferences(t *testing.T) {
 	}
 	p, err := prefs.MemoryStore.Get(ctxOf(t), "123")
 	must(t, err)
-	if want := (preference.Profile{Email: "ann@example.com", Locale: "fr-CA"}); p.Profile != want {
+	if want := (preference.Profile{Email: "ann@example.com", Locale: "fr-CA", Phone: "+15555550100"}); p.Profile != want {
 		t.Errorf("profile of 123 = %+v; want %+v", p.Profile, want)
 	}
 

@@ -181,6 +181,7 @@ func TestQueueDeadLettersMalformedMessages(t *testing.T) {
 		{name: "profile with a named address", body: `{"type":"user_profile","user_id":"1","email":"Ann <a@example.com>"}`,
 			wantReason: "field email: not a bare e-mail address"},
 		{name: "profile with a bad locale", body: `{"type":"user_profile","user_id":"1","locale":"en_US!"}`, wantReason: "field locale"},
+		{name: "profile with a local phone number", body: `{"type":"user_profile","user_id":"1","phone":"555 0100"}`, wantReason: "field phone"},
 		{name: "profile with categories", body: `{"type":"user_profile","user_id":"1","categories":{}}`,
 			wantReason: `unknown field "categories" for type user_profile`},
 		{name: "preferences with an address", body: `{"type":"set_preferences","user_id":"1","email":"a@example.com","categories":{}}`,

@@ -47,6 +47,10 @@ type Statement struct {
 	Effect    string   // Allow or Deny
 	Actions   []string // e.g. dynamodb:PutItem
 	Resources []string // Fn::Sub syntax, e.g. ${ConnectionsTable.Arn}
+	// Condition names the template condition under which the statement's
+	// policy is granted (Fn::If [Condition, policy, AWS::NoValue]); empty
+	// when it always is.
+	Condition string
 }
 
 // Event is one event source of a function (SAM's Events property).
@@ -159,6 +163,18 @@ func (f *FunctionSpec) readPolicies(v any) error {
 	}
 	for _, p := range list {
 		doc, ok := p.(map[string]any)
+		condition := ""
+		if args, isIf := doc["Fn::If"].([]any); ok && isIf && len(args) == 3 {
+			// A grant a condition turns on: its policy, if the other branch
+			// grants nothing.
+			cond, _ := args[0].(string)
+			// goformation resolves !Ref AWS::NoValue to nil.
+			if other, _ := args[2].(map[string]any); cond == "" || (args[2] != nil && other["Ref"] != "AWS::NoValue") {
+				return fmt.Errorf("policy Fn::If %v: want [condition, policy, !Ref AWS::NoValue]", args)
+			}
+			doc, ok = args[1].(map[string]any)
+			condition = cond
+		}
 		if !ok || doc["Statement"] == nil {
 			if ok && len(doc) == 1 {
 				for k := range doc {
@@ -182,7 +198,7 @@ func (f *FunctionSpec) readPolicies(v any) error {
 			if !ok {
 				return fmt.Errorf("statement %v is not an object", s)
 			}
-			st := Statement{}
+			st := Statement{Condition: condition}
 			st.Sid, _ = m["Sid"].(string)
 			st.Effect, _ = m["Effect"].(string)
 			var err error

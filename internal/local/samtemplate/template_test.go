@@ -171,6 +171,17 @@ func TestEnvironment(t *testing.T) {
 		want[id]["PREFERENCE_DEFAULTS"] = "${PreferenceDefaults}"
 		want[id]["UNREAD_TYPES"] = "${UnreadTypes}"
 	}
+	// E-mail: the functions that store notifications schedule it
+	// (internal/mail); MailFunction sends it.
+	for _, id := range []string{"NotifyFunction", "WorkerFunction", "SweeperFunction"} {
+		want[id]["MAIL_QUEUE_URL"] = "${MailQueue}"
+		want[id]["EMAIL_WINDOW"] = "${EmailWindow}"
+		want[id]["EMAIL_UNREAD_DELAY"] = "${EmailUnreadDelay}"
+		want[id]["SMS_ENABLED"] = "${SmsEnabled}"
+	}
+	want["MailFunction"] = map[string]string{"LOG_LEVEL": "${LogLevel}", "NOTIFICATIONS_TABLE": "${NotificationsTable}",
+		"MAIL_QUEUE_URL": "${MailQueue}", "EMAIL_SENDER": "${EmailSender}", "EMAIL_CONFIGURATION_SET": "${MailConfigurationSet}",
+		"EMAIL_WINDOW": "${EmailWindow}", "PREFERENCE_DEFAULTS": "${PreferenceDefaults}"}
 	// Every function: empty on AWS, set by `sam local start-lambda --env-vars`;
 	// and the Stack dimension of its metrics.
 	for _, env := range want {
@@ -201,7 +212,11 @@ func grants(tb testing.TB, f samtemplate.FunctionSpec) []string {
 		}
 		for _, a := range s.Actions {
 			for _, r := range s.Resources {
-				out = append(out, a+" "+r)
+				g := a + " " + r
+				if s.Condition != "" {
+					g += " if " + s.Condition
+				}
+				out = append(out, g)
 			}
 		}
 	}
@@ -240,6 +255,8 @@ func TestLeastPrivilege(t *testing.T) {
 			mc,
 			"sqs:SendMessage ${NotificationDeadLetterQueue.Arn}",
 			"sqs:SendMessage ${NotificationQueue.Arn}", // redeliveries of failed posts
+			"sqs:SendMessage ${MailQueue.Arn}",         // e-mail scheduling, as Worker and Sweeper
+			"sns:Publish * if SmsOn",                   // texts of critical notifications, to a phone number (no ARN)
 		},
 		"WorkerFunction": {
 			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
@@ -254,6 +271,8 @@ func TestLeastPrivilege(t *testing.T) {
 			"secretsmanager:GetSecretValue ${OracleSecretArn}",
 			"sqs:SendMessage ${WorkflowDeadLetterQueue.Arn}",
 			"sqs:SendMessage ${WorkflowQueue.Arn}",
+			"sqs:SendMessage ${MailQueue.Arn}",
+			"sns:Publish * if SmsOn", // texts of critical notifications, to a phone number (no ARN)
 		},
 		"SweeperFunction": { // never Oracle's secret: it does not call Oracle
 			"dynamodb:DeleteItem ${ConnectionsTable.Arn}",
@@ -267,6 +286,16 @@ func TestLeastPrivilege(t *testing.T) {
 			"dynamodb:Scan ${ConnectionsTable.Arn}", // the ConnectionsOpen count, once a run
 			mc,
 			"sqs:SendMessage ${WorkflowQueue.Arn}",
+			"sqs:SendMessage ${MailQueue.Arn}",
+			"sns:Publish * if SmsOn", // texts of critical notifications, to a phone number (no ARN)
+		},
+		"MailFunction": { // no SMS: the functions that store notifications text them
+			"dynamodb:GetItem ${NotificationsTable.Arn}",    // mail row, preferences, history counter
+			"dynamodb:Query ${NotificationsTable.Arn}",      // the unread since the last e-mail
+			"dynamodb:UpdateItem ${NotificationsTable.Arn}", // mail row, a bounced profile
+			"sqs:SendMessage ${MailQueue.Arn}",              // the next round
+			"ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity}",
+			"ses:SendEmail arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}",
 		},
 	}
 	for _, f := range load(t).Functions() {
@@ -326,8 +355,11 @@ func TestNoWildcards(t *testing.T) {
 					t.Errorf("%s statement %s: action %s", f.LogicalID, s.Sid, a)
 				}
 			}
+			// SMS to a phone number has no resource ARN: sns:Publish on "*",
+			// only as a conditional grant (SmsEnabled).
+			sms := s.Condition != "" && slices.Equal(s.Actions, []string{"sns:Publish"})
 			for _, r := range s.Resources {
-				if r == "*" || strings.HasSuffix(r, ":*") {
+				if (r == "*" && !sms) || strings.HasSuffix(r, ":*") {
 					t.Errorf("%s statement %s: resource %s", f.LogicalID, s.Sid, r)
 				}
 			}
@@ -497,7 +529,8 @@ func TestInvokePermissions(t *testing.T) {
 
 func TestQueues(t *testing.T) {
 	tmpl := load(t)
-	consumers := map[string]string{"WorkflowQueue": "WorkerFunction", "NotificationQueue": "NotifyFunction"}
+	consumers := map[string]string{"WorkflowQueue": "WorkerFunction", "NotificationQueue": "NotifyFunction",
+		"MailQueue": "MailFunction", "MailEventsQueue": "MailFunction"}
 	dlqEnv := map[string]string{"WorkflowQueue": "WORKFLOW_DLQ_URL", "NotificationQueue": "NOTIFICATION_DLQ_URL"}
 	// The consumer knows a delivery is the last one before the dead-letter queue.
 	receivesEnv := map[string]string{"WorkflowQueue": "WORKFLOW_MAX_RECEIVES", "NotificationQueue": "NOTIFY_MAX_RECEIVES"}
@@ -533,7 +566,11 @@ func TestQueues(t *testing.T) {
 			if q.DeadLetterQueue == "" || q.MaxReceiveCount != 5 {
 				t.Errorf("redrive to %q after %d receives, want a DLQ after 5", q.DeadLetterQueue, q.MaxReceiveCount)
 			}
-			if got, want := f.Environment[receivesEnv[m.Queue]], strconv.Itoa(q.MaxReceiveCount); got != want {
+			// MailFunction neither dead-letters itself (a malformed record
+			// is logged and dropped) nor counts receives: the redrive
+			// policy alone applies.
+			_, selfDeadLetters := receivesEnv[m.Queue]
+			if got, want := f.Environment[receivesEnv[m.Queue]], strconv.Itoa(q.MaxReceiveCount); selfDeadLetters && got != want {
 				t.Errorf("%s %s = %q, want the queue's maxReceiveCount %s", f.LogicalID, receivesEnv[m.Queue], got, want)
 			}
 			dlq, err := tmpl.Queue(q.DeadLetterQueue)
@@ -548,7 +585,7 @@ func TestQueues(t *testing.T) {
 			}
 			// The handler dead-letters malformed messages itself: to the
 			// same queue that the redrive policy uses.
-			if got := f.Environment[dlqEnv[m.Queue]]; got != "${"+dlq.LogicalID+"}" {
+			if got := f.Environment[dlqEnv[m.Queue]]; selfDeadLetters && got != "${"+dlq.LogicalID+"}" {
 				t.Errorf("%s %s = %q, want ${%s}", f.LogicalID, dlqEnv[m.Queue], got, dlq.LogicalID)
 			}
 		})

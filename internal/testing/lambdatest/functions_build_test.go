@@ -77,7 +77,7 @@ func TestMakefileBuildsArm64Bootstraps(t *testing.T) {
 
 // exercised lists the functions/<dir> whose bootstraps the tests of this
 // package run under the emulator.
-var exercised = []string{"connect", "disconnect", "message", "welcome", "notify", "worker", "sweeper"}
+var exercised = []string{"connect", "disconnect", "message", "welcome", "notify", "worker", "sweeper", "mail"}
 
 // Every function of template.yaml has its bootstrap run under the emulator
 // by a test of this package: a new function needs its test here.
