@@ -4,8 +4,9 @@
 // and <fbdi-notification-center> (/lib/notification-center.js) for the unread
 // count, the notifications and each upload's five steps. The page adds the
 // controls a tester wants (connect as any user, the token's place, ping,
-// history, mark all read, status, send a sample to the workflow queue) and a
-// log of every message received.
+// history, mark all read, status, send a sample to the workflow queue), a
+// log of every message received and, when the stack serves GET /dev/mail, the
+// e-mails it sent. The inbox filters and the preferences are the element's.
 
 import { NotificationService } from "/lib/notifications.js";
 import "/lib/notification-center.js";
@@ -56,6 +57,7 @@ function connect() {
   service.on("unknown", (raw) => { if (typeof raw === "string") log(`unparsable: ${raw}`); });
   service.on("error", (err) => { if (!(err instanceof Event)) log(String(err)); });
   service.on("unreadCountChange", (n) => { $("unread").textContent = n; });
+  service.on("notification", () => { if (!$("mail-panel").hidden) loadMail(); });
   service.on("stateChange", ({ state }) => {
     if (state === "open") setState("open", `connected as ${user}`);
     else if (state === "connecting" || state === "reconnecting") setState("connecting", state);
@@ -103,6 +105,31 @@ async function submitSample(ev) {
   $("submit-result").textContent = res.ok ? `queued as ${out.MessageId}` : `error: ${out.message}`;
 }
 
+// loadMail lists the e-mails the stack has sent, when it serves GET
+// /dev/mail (a JSON list); otherwise the Mail panel stays hidden.
+async function loadMail() {
+  let mails;
+  try {
+    const r = await fetch("/dev/mail");
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    mails = await r.json();
+    if (!Array.isArray(mails)) throw new Error("not a list");
+  } catch {
+    $("mail-panel").hidden = true;
+    return;
+  }
+  $("mail-panel").hidden = false;
+  $("mail").textContent = "";
+  for (const m of mails) {
+    const li = document.createElement("li");
+    const to = m.to ?? m.To ?? "";
+    const subject = m.subject ?? m.Subject ?? "";
+    li.textContent = to || subject ? `${Array.isArray(to) ? to.join(", ") : to}: ${subject}` : JSON.stringify(m);
+    li.title = JSON.stringify(m);
+    $("mail").prepend(li);
+  }
+}
+
 $("connect-form").addEventListener("submit", (ev) => { ev.preventDefault(); connect(); });
 $("disconnect").addEventListener("click", () => { service?.disconnect(); setState("closed", "disconnected"); });
 $("ping").addEventListener("click", () => request(service.request("ping", { timestamp: Date.now() })));
@@ -110,4 +137,6 @@ $("history").addEventListener("click", () => request($("center").feed.history({ 
 $("mark-all").addEventListener("click", () => request($("center").feed.markRead("all")));
 $("status").addEventListener("click", () => request($("center").feed.status($("transaction-id").value.trim())));
 $("submit-form").addEventListener("submit", (ev) => submitSample(ev).catch((e) => log(String(e))));
+$("mail-refresh").addEventListener("click", () => loadMail());
 setState("closed", "disconnected");
+loadMail();

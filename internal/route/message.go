@@ -406,9 +406,12 @@ func (h *Message) resume(ctx context.Context, log *slog.Logger, req events.APIGa
 			reply.HasMore = true
 			break
 		}
+		// Replayed with its read state, as history lists it: a notification
+		// stored read (a muted category) or read in another tab must not
+		// count as unread again after a reconnect.
 		note := item.Notification
 		note.Replayed = true
-		data, err := json.Marshal(note)
+		data, err := json.Marshal(historyItem{Notification: note, Read: item.Read})
 		if err != nil {
 			return nil, fmt.Errorf("socket: resume: encode %s: %w", note.ID, err)
 		}

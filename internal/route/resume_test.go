@@ -22,6 +22,24 @@ func postedCursors(tb testing.TB, w *world) (ids, cursors []string) {
 	return ids, cursors
 }
 
+// TestResumeCarriesReadState: replayed notifications say whether they are
+// read (the first 2 of user 42's 5 are), as history does, so that a
+// reconnect never makes a read one (or one of a muted category, stored read)
+// count as unread again.
+func TestResumeCarriesReadState(t *testing.T) {
+	w := newWorld(t, nil)
+	w.send(t, `{"type":"resume","after":""}`)
+	if len(w.poster.posts) != 5 {
+		t.Fatalf("%d posts, want user 42's 5", len(w.poster.posts))
+	}
+	for i, data := range w.poster.posts {
+		note := decodeReply(t, string(data))
+		if read, ok := note["read"].(bool); !ok || read != (i < 2) || note["replayed"] != true {
+			t.Errorf("replay %d: read %v, replayed %v; want read %v, replayed", i, note["read"], note["replayed"], i < 2)
+		}
+	}
+}
+
 func TestResumeAfterACursor(t *testing.T) {
 	tests := []struct {
 		name        string

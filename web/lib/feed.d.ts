@@ -2,7 +2,7 @@
 // up to date from a NotificationService. The element (notification-center.js),
 // the React hook (react.js) and the Vue composable (vue.js) all read it.
 
-import type { ConnectionState, HistoryPage, NotificationOptions, NotificationService, WorkflowStatus } from "./notifications.js";
+import type { Channels, ConnectionState, HistoryOptions, HistoryPage, NotificationOptions, NotificationService, Preferences, WorkflowStatus } from "./notifications.js";
 
 /** A workflow kind (docs/protocol.md#workflow-steps). */
 export type WorkflowKind = "budget_transfer" | "journal_import";
@@ -20,6 +20,10 @@ export interface FeedItem {
   readonly ids: readonly string[];
   /** The type of the first message of the item. */
   readonly type: string;
+  /** The first message's category ("general" when it has none; "fbdi" for a transaction without one). */
+  readonly category: string;
+  /** Whether a message of the item is critical (never muted). */
+  readonly critical: boolean;
   /** The message text: a notification's; for a transaction, its latest start, completed or failed message (its first progress message until one arrives). */
   readonly message: string;
   /** The first message's timestamp (RFC 3339), for display. */
@@ -93,6 +97,10 @@ export interface FeedSnapshot {
   readonly notifications: readonly FeedItem[];
   /** Newest first, one per transaction in notifications. */
   readonly uploads: readonly Upload[];
+  /** The categories of the items seen and of the preferences, sorted. */
+  readonly categories: readonly string[];
+  /** The last preferences reply (null before one). */
+  readonly preferences: Readonly<{ categories: Record<string, Channels>; defaults: Record<string, Channels> }> | null;
 }
 
 /** The options of NotificationFeed. */
@@ -142,9 +150,15 @@ export declare class NotificationFeed {
    * stands for every message of its transaction), or all; resolves with the
    * server's unread count afterwards.
    */
-  markRead(keys: string | readonly string[] | "all"): Promise<number>;
-  /** Asks for a page of history, merges its items and read states, and resolves with the reply. */
-  history(options?: { before?: string; limit?: number }): Promise<HistoryPage>;
+  markRead(keys: string | readonly string[] | "all" | { category: string }): Promise<number>;
+  /** Removes the items with these keys or ids (for good: history and replays do not bring them back) and archives them on the server; resolves with the unread count afterwards. */
+  archive(keys: string | readonly string[]): Promise<number>;
+  /** Asks for the user's preferences, keeps them (snapshot().preferences) and resolves with the reply. */
+  preferences(): Promise<Preferences>;
+  /** Changes the channels named, keeps the preferences afterwards and resolves with them. */
+  setPreferences(categories: Record<string, Partial<Channels>>): Promise<Preferences>;
+  /** Asks for a page of history (filtered or not), merges its items and read states, and resolves with the reply. */
+  history(options?: HistoryOptions): Promise<HistoryPage>;
   /** Asks for a transaction's state, merges its steps into the upload, and resolves with the reply. */
   status(transactionId: string | number): Promise<WorkflowStatus>;
 }

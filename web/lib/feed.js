@@ -44,6 +44,9 @@ export class NotificationFeed {
     this._items = new Map(); // key -> item (mutable inside; copied into snapshots)
     this._uploads = new Map(); // transaction id -> upload
     this._read = new Set(); // ids known read
+    this._archived = new Set(); // ids archived here: never shown again
+    this._preferences = null; // the last preferences reply
+    this._categories = new Set(); // categories of the items seen
     this._seq = 0; // arrival order of items, newest highest
     this._oldest = 0; // for items loaded from history, older than anything seen
     this._connectionId = "";
@@ -80,9 +83,11 @@ export class NotificationFeed {
 
   /**
    * snapshot returns {state, unreadCount, connectionId, userId, notifications,
-   * uploads}: notifications newest first ({key, id, ids, type, message,
-   * timestamp, read, replayed, transactionId, data}), uploads newest first
-   * (see upload()).
+   * uploads, categories, preferences}: notifications newest first ({key, id,
+   * ids, type, category, critical, message, timestamp, read, replayed,
+   * transactionId, data}), uploads newest first (see upload()), the
+   * categories seen or in the preferences (sorted), and the last preferences
+   * reply (null before one).
    */
   snapshot() {
     if (this._snapshot) return this._snapshot;
@@ -96,6 +101,8 @@ export class NotificationFeed {
       userId: this.service.userId,
       notifications: Object.freeze(notifications),
       uploads: Object.freeze(uploads),
+      categories: Object.freeze(this._allCategories()),
+      preferences: this._preferences,
     });
     return this._snapshot;
   }
@@ -108,26 +115,55 @@ export class NotificationFeed {
 
   /**
    * markRead marks read the items with these keys or notification ids (an
-   * upload item stands for every message of its transaction), or all with
-   * "all"; it resolves with the server's unread count afterwards.
+   * upload item stands for every message of its transaction), all with
+   * "all", or those of a category with {category}; it resolves with the
+   * server's unread count afterwards.
    */
   async markRead(keys) {
-    if (keys === "all") {
-      for (const it of this._items.values()) for (const id of it.ids) this._read.add(id);
+    if (keys === "all" || typeof keys?.category === "string") {
+      for (const it of this._items.values()) {
+        if (keys === "all" || it.category === keys.category) for (const id of it.ids) this._read.add(id);
+      }
       this._changed();
-      return this.service.markRead("all");
+      return this.service.markRead(keys === "all" ? "all" : { category: keys.category });
     }
-    const ids = [];
-    for (const k of Array.isArray(keys) ? keys : [keys]) {
-      const it = this._items.get(k) || [...this._items.values()].find((i) => i.ids.includes(k));
-      for (const id of it ? it.ids : [k]) if (!this._read.has(id)) ids.push(id);
-    }
+    const ids = this._ids(keys).filter((id) => !this._read.has(id));
     for (const id of ids) this._read.add(id);
     this._changed();
     return this.service.markRead(ids);
   }
 
-  /** history asks the service for a page of history, merges its items and read states, and resolves with the reply. */
+  /**
+   * archive removes the items with these keys or notification ids (an upload
+   * item stands for every message of its transaction) and asks the server to
+   * hide them from history, in every tab; it resolves with the server's
+   * unread count afterwards.
+   */
+  async archive(keys) {
+    const ids = this._ids(keys);
+    for (const id of ids) this._archived.add(id);
+    for (const it of [...this._items.values()]) {
+      if (it.ids.some((id) => this._archived.has(id))) this._remove(it);
+    }
+    this._changed();
+    return this.service.archive(ids);
+  }
+
+  /** preferences asks the service for the user's preferences, keeps them (snapshot().preferences) and resolves with the reply. */
+  async preferences() {
+    return this._keepPreferences(await this.service.preferences());
+  }
+
+  /** setPreferences changes the channels named ({general: {in_app: false}}), keeps the preferences afterwards and resolves with them. */
+  async setPreferences(categories) {
+    return this._keepPreferences(await this.service.setPreferences(categories));
+  }
+
+  /**
+   * history asks the service for a page of history (options: before, limit,
+   * category, unreadOnly), merges its items and read states, and resolves
+   * with the reply.
+   */
   async history(options) {
     const page = await this.service.history(options);
     // Newest first: the oldest is merged first, so that a transaction's messages apply in order.
@@ -151,6 +187,10 @@ export class NotificationFeed {
   // ------------------------------------------------------------ events
 
   _message(msg) {
+    if (msg.type === "preferences" && !msg.id) {
+      this._keepPreferences(msg);
+      return;
+    }
     if (msg.type === "connection_established") {
       this._connectionId = String(msg.connection_id || "");
       this._changed();
@@ -167,12 +207,18 @@ export class NotificationFeed {
 
   // _apply merges one stored message, live, replayed or from history.
   _apply(msg, { fromHistory }) {
-    if (fromHistory && msg.read) this._read.add(msg.id);
+    if (this._archived.has(msg.id)) return;
+    // The server's read state: a history item's or a replayed message's
+    // "read"; a message that does not count as unread (a progress step, a
+    // muted category's) was stored read.
+    if (msg.read === true || (!fromHistory && this.service.countsAsUnread?.(msg) === false)) this._read.add(msg.id);
     const upload = UPLOAD_TYPES.has(msg.type) && msg.transaction_id != null;
     const key = upload ? `tx:${msg.transaction_id}` : msg.id;
+    const category = typeof msg.category === "string" && msg.category ? msg.category : upload ? "fbdi" : "general";
     let it = this._items.get(key);
     if (!it) {
-      it = { key, id: msg.id, ids: [], type: msg.type, message: "", timestamp: msg.timestamp || "",
+      this._categories.add(category);
+      it = { key, id: msg.id, ids: [], type: msg.type, category, critical: false, message: "", timestamp: msg.timestamp || "",
         // Not news: replayed by a resume, or loaded from history (the element announces only news).
         replayed: Boolean(msg.replayed) || fromHistory,
         transactionId: upload ? String(msg.transaction_id) : null, data: msg.data || null,
@@ -180,6 +226,7 @@ export class NotificationFeed {
       this._items.set(key, it);
       this._trim();
     }
+    if (msg.critical === true) it.critical = true;
     if (!it.ids.includes(msg.id)) {
       it.ids.push(msg.id);
       if (!fromHistory && !msg.replayed) it.replayed = false;
@@ -248,9 +295,36 @@ export class NotificationFeed {
 
   _trim() {
     if (this._items.size <= this._maxItems) return;
-    const oldest = [...this._items.values()].sort((a, b) => a.seq - b.seq)[0];
-    this._items.delete(oldest.key);
-    if (oldest.transactionId) this._uploads.delete(oldest.transactionId);
+    this._remove([...this._items.values()].sort((a, b) => a.seq - b.seq)[0]);
+  }
+
+  _remove(it) {
+    this._items.delete(it.key);
+    if (it.transactionId) this._uploads.delete(it.transactionId);
+  }
+
+  // _ids returns the notification ids of the items with these keys or ids.
+  _ids(keys) {
+    const ids = [];
+    for (const k of Array.isArray(keys) ? keys : [keys]) {
+      const it = this._items.get(k) || [...this._items.values()].find((i) => i.ids.includes(k));
+      for (const id of it ? it.ids : [k]) if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  _keepPreferences(reply) {
+    if (reply && typeof reply.categories === "object") {
+      this._preferences = Object.freeze({ categories: reply.categories || {}, defaults: reply.defaults || {} });
+      this._changed();
+    }
+    return reply;
+  }
+
+  _allCategories() {
+    const all = new Set(this._categories);
+    for (const c of Object.keys(this._preferences?.categories || {})) if (c !== "*") all.add(c);
+    return [...all].sort();
   }
 
   _isRead(it) {

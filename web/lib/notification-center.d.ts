@@ -30,8 +30,10 @@ export interface NotificationCenterAttributes {
 
 /**
  * The <fbdi-notification-center> element: a bell with the unread count and a
- * panel listing notifications newest first, with Mark read and Mark all read;
- * a transaction is one item with a progress bar and its steps. Shadow DOM
+ * panel listing notifications newest first, with Mark read, Archive and Mark
+ * all read; a transaction is one item with a progress bar and its steps.
+ * Filters (All or Unread, and a category) narrow the list and load the
+ * matching history; Preferences shows a checkbox per category and channel. Shadow DOM
  * (open); CSS parts "bell" and "panel". It dispatches no events of its own:
  * listen to its service, or subscribe to its feed.
  */

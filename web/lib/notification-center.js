@@ -14,11 +14,14 @@
 //   <fbdi-notification-center url="wss://…/prod" token-url="/api/notifications/token"></fbdi-notification-center>
 //
 // It shows a bell button with the unread count, and a panel listing
-// notifications (newest first, unread ones marked) with Mark read and Mark all
-// read; a transaction is one item with a progress bar (role=progressbar,
-// aria-valuenow = steps completed, aria-valuetext naming the step) and its
-// step names. New items are announced through an aria-live region; every
-// control is a button, so the keyboard works; Escape closes the panel.
+// notifications (newest first, unread ones marked) with Mark read, Archive
+// and Mark all read; a transaction is one item with a progress bar
+// (role=progressbar, aria-valuenow = steps completed, aria-valuetext naming
+// the step) and its step names. Filters (All, Unread, one per category) narrow
+// the list and load the matching history; Preferences shows a switch per
+// category and channel. New items are announced through an aria-live region;
+// every control is a button or a checkbox, so the keyboard works; Escape
+// closes the panel.
 
 import { NotificationService } from "./notifications.js";
 import { NotificationFeed } from "./feed.js";
@@ -62,6 +65,19 @@ ol.steps li[data-status="completed"] { color: #15803d; }
 ol.steps li[data-status="failed"] { color: #b91c1c; }
 .outcome[data-outcome="completed"] { color: #15803d; font-weight: 600; }
 .outcome[data-outcome="failed"] { color: #b91c1c; font-weight: 600; white-space: pre-wrap; }
+.filters { display: flex; flex-wrap: wrap; gap: .3rem; padding: .4rem .75rem; border-bottom: 1px solid #e5e7eb; }
+.chip { border: 1px solid #d1d5db; background: #fff; border-radius: 999px; padding: .05rem .6rem; font-size: .8rem; }
+.chip[aria-pressed="true"] { background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
+.filters .sep { width: 1px; background: #e5e7eb; margin: 0 .2rem; }
+.actions { display: flex; flex-direction: column; align-items: flex-end; }
+.cat { color: #6b7280; font-size: .75rem; }
+.crit { color: #b91c1c; font-size: .75rem; font-weight: 600; }
+.prefs { padding: .5rem .75rem; border-bottom: 1px solid #e5e7eb; }
+.prefs[hidden] { display: none; }
+.prefs table { border-collapse: collapse; width: 100%; }
+.prefs th, .prefs td { text-align: left; padding: .2rem .4rem; font-size: .85rem; }
+.prefs td.ch { text-align: center; }
+.note, .prefs-status { color: #6b7280; font-size: .75rem; margin: .3rem 0 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
@@ -98,7 +114,18 @@ export class NotificationCenter extends HTMLElement {
 <button class="bell" part="bell" aria-haspopup="true" aria-expanded="false" aria-controls="panel-${this._n}">${BELL}<span class="sr">Notifications</span><span class="badge" data-count="0" aria-label="0 unread">0</span></button>
 <div class="panel" id="panel-${this._n}" part="panel" role="region" aria-label="Notifications" hidden>
   <div class="head"><h2>Notifications</h2><span class="conn" data-state="idle">not connected</span>
+    <button class="link prefs-toggle" type="button" aria-expanded="false" aria-controls="prefs-${this._n}" disabled>Preferences</button>
     <button class="link mark-all" type="button" disabled>Mark all read</button></div>
+  <div class="prefs" id="prefs-${this._n}" role="region" aria-label="Notification preferences" hidden>
+    <table><thead><tr><th scope="col">Category</th><th scope="col">In app</th><th scope="col">E-mail</th></tr></thead><tbody></tbody></table>
+    <p class="note">Critical notifications (a failed upload) are always shown, even in a muted category.</p>
+    <p class="prefs-status" role="status"></p>
+  </div>
+  <div class="filters" role="group" aria-label="Filter notifications">
+    <button class="chip" type="button" data-filter="all" aria-pressed="true">All</button>
+    <button class="chip" type="button" data-filter="unread" aria-pressed="false">Unread</button>
+    <span class="sep" aria-hidden="true"></span><span class="cats"></span>
+  </div>
   <ul aria-label="Notifications"></ul>
   <p class="empty">No notifications yet.</p>
 </div>
@@ -111,16 +138,50 @@ export class NotificationCenter extends HTMLElement {
     this._list = root.querySelector("ul");
     this._empty = root.querySelector(".empty");
     this._live = root.querySelector(".live");
+    this._filters = root.querySelector(".filters");
+    this._cats = root.querySelector(".cats");
+    this._prefsToggle = root.querySelector(".prefs-toggle");
+    this._prefs = root.querySelector(".prefs");
+    this._prefsBody = root.querySelector(".prefs tbody");
+    this._prefsStatus = root.querySelector(".prefs-status");
+    this._filter = { unread: false, category: "" };
+    this._filters.addEventListener("click", (ev) => {
+      const b = ev.target.closest("button.chip");
+      if (!b) return;
+      if (b.dataset.filter === "all") this._filter.unread = false;
+      else if (b.dataset.filter === "unread") this._filter.unread = true;
+      else this._filter.category = this._filter.category === b.dataset.category ? "" : b.dataset.category;
+      this._filterChanged();
+    });
+    this._prefsToggle.addEventListener("click", () => {
+      const show = this._prefs.hidden;
+      this._prefs.hidden = !show;
+      this._prefsToggle.setAttribute("aria-expanded", String(show));
+      if (show) this._loadPreferences();
+    });
+    this._prefsBody.addEventListener("change", (ev) => {
+      const box = ev.target.closest("input[type=checkbox]");
+      if (box) this._setChannel(box);
+    });
     this._bell.addEventListener("click", () => { this.open = !this.open; });
     this.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && this.open) { this.open = false; this._bell.focus(); }
     });
     this._markAll.addEventListener("click", () => this._feed?.markRead("all").catch(() => {}));
     this._list.addEventListener("click", (ev) => {
-      const b = ev.target.closest("button.mark-one");
+      const b = ev.target.closest("button.mark-one, button.archive");
       if (!b) return;
-      // The button goes once the item is read: keep the focus on its item.
-      if (b.getRootNode().activeElement === b) b.closest("li").focus();
+      const li = b.closest("li");
+      const focused = b.getRootNode().activeElement === b;
+      if (b.classList.contains("archive")) {
+        // The item goes: the focus moves to the next one, else the previous, else the bell.
+        if (focused) (li.nextElementSibling || li.previousElementSibling || this._bell).focus();
+        this._feed?.archive(b.dataset.key).catch(() => {});
+        return;
+      }
+      // The button goes once the item is read: keep the focus on its item,
+      // or, when Unread is shown (the item goes too), move it as archive does.
+      if (focused) (this._filter.unread ? li.nextElementSibling || li.previousElementSibling || this._bell : li).focus();
       this._feed?.markRead(b.dataset.key).catch(() => {});
     });
   }
@@ -183,13 +244,15 @@ export class NotificationCenter extends HTMLElement {
     this._feed = this._off = null;
     this._rows.clear();
     this._list.textContent = "";
+    this._prefsBody.textContent = "";
   }
 
   // _draw brings the shadow DOM up to date with the feed's snapshot, in
   // place: rows are kept by key, so focus and scroll survive updates.
-  _draw() {
+  _draw(force = false) {
+    if (!this._feed) return;
     const snap = this._feed.snapshot();
-    if (snap === this._drawn) return;
+    if (snap === this._drawn && !force) return;
     const first = this._drawn === null;
     this._drawn = snap;
     this._badge.textContent = String(snap.unreadCount);
@@ -198,12 +261,17 @@ export class NotificationCenter extends HTMLElement {
     this._conn.dataset.state = snap.state;
     this._conn.textContent = STATE_TEXT[snap.state] || snap.state;
     this._markAll.disabled = snap.state !== "open" || snap.unreadCount === 0;
-    this._empty.hidden = snap.notifications.length > 0;
+    this._drawFilters(snap);
+    this._drawPreferences(snap);
+    const f = this._filter;
+    const shown = snap.notifications.filter((it) => (!f.unread || !it.read) && (!f.category || it.category === f.category));
+    this._empty.hidden = shown.length > 0;
+    this._empty.textContent = snap.notifications.length ? "Nothing matches this filter." : "No notifications yet.";
 
     const uploads = new Map(snap.uploads.map((u) => [u.transactionId, u]));
     const keep = new Set();
     let ref = this._list.firstChild; // the row that should follow the next one
-    for (const it of snap.notifications) {
+    for (const it of shown) {
       keep.add(it.key);
       let li = this._rows.get(it.key);
       if (!li) {
@@ -221,15 +289,109 @@ export class NotificationCenter extends HTMLElement {
     }
   }
 
+  // _filterChanged draws the list anew and loads the history that matches the filter.
+  _filterChanged() {
+    this._draw(true);
+    const f = this._filter;
+    if (this._service?.state === "open") {
+      this._feed?.history({ limit: 20, category: f.category || undefined, unreadOnly: f.unread }).catch(() => {});
+    }
+  }
+
+  _drawFilters(snap) {
+    const f = this._filter;
+    if (f.category && !snap.categories.includes(f.category)) f.category = "";
+    setAttr(this._filters.querySelector('[data-filter="all"]'), "aria-pressed", String(!f.unread));
+    setAttr(this._filters.querySelector('[data-filter="unread"]'), "aria-pressed", String(f.unread));
+    const have = [...this._cats.children].map((b) => b.dataset.category);
+    if (have.join("\n") !== snap.categories.join("\n")) {
+      // Rebuilt only when the categories change, keeping the focused chip focused.
+      const focused = this.shadowRoot.activeElement?.dataset?.category;
+      this._cats.textContent = "";
+      for (const c of snap.categories) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "chip";
+        b.dataset.filter = "category";
+        b.dataset.category = c;
+        b.textContent = c;
+        this._cats.append(b);
+        if (c === focused) b.focus();
+      }
+    }
+    for (const b of this._cats.children) setAttr(b, "aria-pressed", String(b.dataset.category === f.category));
+  }
+
+  async _loadPreferences() {
+    if (!this._feed) return;
+    this._prefsStatus.textContent = "Loading…";
+    try {
+      await this._feed.preferences();
+      this._prefsStatus.textContent = "";
+    } catch {
+      this._prefsStatus.textContent = "Preferences are not available.";
+    }
+  }
+
+  // _drawPreferences keeps a row per category with a checkbox per channel, in place.
+  _drawPreferences(snap) {
+    const p = snap.preferences;
+    this._prefsToggle.disabled = snap.state !== "open" && !p;
+    if (!p) return;
+    const rows = new Map([...this._prefsBody.children].map((tr) => [tr.dataset.category, tr]));
+    let ref = this._prefsBody.firstChild;
+    for (const c of snap.categories) {
+      let tr = rows.get(c);
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.dataset.category = c;
+        tr.innerHTML = `<th scope="row"></th><td class="ch"><input type="checkbox" data-channel="in_app"></td><td class="ch"><input type="checkbox" data-channel="email"></td>`;
+        tr.firstChild.textContent = c;
+        for (const box of tr.querySelectorAll("input")) {
+          box.dataset.category = c;
+          box.setAttribute("aria-label", `${c}: ${box.dataset.channel === "email" ? "e-mail" : "in app"}`);
+        }
+      }
+      rows.delete(c);
+      const channels = p.categories[c] || p.defaults[c] || p.defaults["*"] || { in_app: true, email: false };
+      for (const box of tr.querySelectorAll("input")) {
+        if (!box.disabled) box.checked = channels[box.dataset.channel] === true;
+      }
+      if (tr === ref) ref = ref.nextSibling;
+      else this._prefsBody.insertBefore(tr, ref);
+    }
+    for (const tr of rows.values()) tr.remove();
+  }
+
+  async _setChannel(box) {
+    const { category, channel } = box.dataset;
+    const want = box.checked;
+    box.disabled = true;
+    this._prefsStatus.textContent = "Saving…";
+    try {
+      await this._feed?.setPreferences({ [category]: { [channel]: want } });
+      this._prefsStatus.textContent = "Saved.";
+    } catch {
+      box.checked = !want;
+      this._prefsStatus.textContent = "Not saved: try again.";
+    } finally {
+      box.disabled = false;
+      this._draw(true);
+    }
+  }
+
   _row(it) {
     const li = document.createElement("li");
     li.className = it.transactionId ? "item upload" : "item";
     li.dataset.key = it.key;
     li.tabIndex = -1; // focusable by script, not a Tab stop
     if (it.transactionId) li.dataset.transaction = it.transactionId;
-    li.innerHTML = `<span class="dot" aria-hidden="true"></span><div class="body"><div class="title"></div><div class="msg"></div></div>
-<button class="link mark-one" type="button">Mark read</button>`;
+    li.dataset.category = it.category;
+    li.innerHTML = `<span class="dot" aria-hidden="true"></span><div class="body"><div class="title"></div><div class="msg"></div><span class="cat"></span> <span class="crit"></span></div>
+<div class="actions"><button class="link mark-one" type="button">Mark read</button><button class="link archive" type="button">Archive</button></div>`;
     li.querySelector(".mark-one").dataset.key = it.key;
+    li.querySelector(".archive").dataset.key = it.key;
+    li.querySelector(".cat").textContent = it.category;
     if (it.transactionId) {
       const body = li.querySelector(".body");
       body.insertAdjacentHTML("beforeend", `<div class="bar" role="progressbar" aria-valuemin="0"><span></span></div><ol class="steps"></ol><div class="outcome"></div>`);
@@ -244,7 +406,10 @@ export class NotificationCenter extends HTMLElement {
     setText(li.querySelector(".msg"), u ? "" : it.message);
     const mark = li.querySelector(".mark-one");
     mark.hidden = it.read;
-    mark.setAttribute("aria-label", `Mark read: ${it.transactionId ? `transaction ${it.transactionId}` : it.message}`);
+    const what = it.transactionId ? `transaction ${it.transactionId}` : it.message;
+    mark.setAttribute("aria-label", `Mark read: ${what}`);
+    setAttr(li.querySelector(".archive"), "aria-label", `Archive: ${what}`);
+    setText(li.querySelector(".crit"), it.critical ? "critical" : "");
     if (!u) return;
     li.dataset.outcome = u.outcome || "running";
     const bar = li.querySelector(".bar");

@@ -14,6 +14,12 @@ export interface PushBase {
   cursor?: string;
   /** True on notifications sent again by a resume. */
   replayed?: boolean;
+  /** What the notification is about: "fbdi" for the workflows (with kind), "general" by default, or another upstream gives. */
+  category?: string;
+  /** The workflow kind of an "fbdi" notification. */
+  kind?: string;
+  /** Never muted, and always counts as unread (a failed upload is). */
+  critical?: boolean;
   message?: string;
   [field: string]: unknown;
 }
@@ -78,6 +84,35 @@ export interface HistoryPage {
   items: HistoryItem[];
   unread_count: number;
   has_more: boolean;
+  /** With has_more: the before of the next page (past items a filter skipped). */
+  cursor?: string;
+}
+
+/** The options of history(). */
+export interface HistoryOptions {
+  /** The cursor of the item to list before (the previous page's cursor). */
+  before?: string;
+  /** At most this many items (the server's default 50, at most 100). */
+  limit?: number;
+  /** Only this category's notifications. */
+  category?: string;
+  /** Only unread notifications. */
+  unreadOnly?: boolean;
+}
+
+/** The channels of one category: posted to the user's tabs (in_app) and e-mailed (email). */
+export interface Channels {
+  in_app: boolean;
+  email: boolean;
+}
+
+/** The reply to preferences and set_preferences. */
+export interface Preferences {
+  type: "preferences";
+  /** Every category the operator configured or the user set, with the user's channels. */
+  categories: Record<string, Channels>;
+  /** The operator's defaults; "*" for every other category. */
+  defaults: Record<string, Channels>;
 }
 
 /** One step of a workflow_status reply. */
@@ -241,7 +276,7 @@ export interface NotificationOptions {
   maxSeenIds?: number;
   /** Extra request type → reply type pairs for request(), e.g. {preferences: "preferences"}. */
   replyTypes?: Record<string, string>;
-  /** Whether a new live push counts as unread (default: it has a cursor, i.e. the server stored it). */
+  /** Whether a new live push counts as unread (default: the server's default rule: stored, i.e. it has a cursor, and critical or of UNREAD_TYPES). */
   countsAsUnread?: (msg: PushBase & { type: string }) => boolean;
   /** Where the cursor is kept (default localStorage when usable, else memory). */
   storage?: CursorStorage;
@@ -285,8 +320,14 @@ export declare const REPLY_TYPES: Readonly<{
   resume: "resume_complete";
   history: "history";
   mark_read: "read_state";
+  archive: "read_state";
   status: "workflow_status";
+  preferences: "preferences";
+  set_preferences: "preferences";
 }>;
+
+/** The types that count as unread when stored, as the server's default rule (progress steps do not); a critical notification always counts. */
+export declare const UNREAD_TYPES: readonly ["notification", "oracle_upload_started", "oracle_upload_completed", "oracle_upload_failed"];
 
 /** How request() promises are rejected. */
 export declare class RequestError extends Error {
@@ -337,16 +378,27 @@ export declare class NotificationService {
 
   /** Sends {type, ...body} and resolves with the reply; rejects with RequestError. */
   request(type: "ping", body?: { timestamp?: unknown }): Promise<{ type: "pong"; timestamp: unknown }>;
-  request(type: "history", body?: { before?: string; limit?: number }): Promise<HistoryPage>;
-  request(type: "mark_read", body: { ids?: string[]; all?: true }): Promise<ReadState>;
+  request(type: "history", body?: { before?: string; limit?: number; category?: string; unread_only?: boolean }): Promise<HistoryPage>;
+  request(type: "mark_read", body: { ids?: string[]; all?: true; category?: string }): Promise<ReadState>;
+  request(type: "archive", body: { ids: string[] }): Promise<ReadState>;
+  request(type: "preferences"): Promise<Preferences>;
+  request(type: "set_preferences", body: { categories: Record<string, Partial<Channels>> }): Promise<Preferences>;
   request(type: "status", body: { transaction_id: string }): Promise<WorkflowStatus>;
   request(type: "resume", body?: { after?: string; limit?: number }): Promise<ResumeComplete>;
   request<R = ServerMessage>(type: string, body?: Record<string, unknown>): Promise<R>;
 
-  /** A page of the user's notifications, newest first. */
-  history(options?: { before?: string; limit?: number }): Promise<HistoryPage>;
-  /** Marks these notifications read (any number), or all; resolves with the unread count afterwards. */
-  markRead(ids: Iterable<string> | "all"): Promise<number>;
+  /** Whether a stored message counts as unread under the service's rule (the countsAsUnread option, else the server's default). */
+  countsAsUnread(msg: ServerMessage): boolean;
+  /** A page of the user's notifications, newest first; with a filter, fewer than limit may come with has_more (ask again before its cursor). */
+  history(options?: HistoryOptions): Promise<HistoryPage>;
+  /** Marks these notifications read (any number), all, or a category's; resolves with the unread count afterwards. */
+  markRead(ids: Iterable<string> | "all" | { category: string }): Promise<number>;
+  /** Hides these notifications from history and the unread count, in every tab (any number); resolves with the unread count afterwards. */
+  archive(ids: Iterable<string>): Promise<number>;
+  /** The user's preferences. */
+  preferences(): Promise<Preferences>;
+  /** Changes the channels named (others are not changed); resolves with the preferences afterwards. */
+  setPreferences(categories: Record<string, Partial<Channels>>): Promise<Preferences>;
   /** The state of one of the user's transactions. */
   status(transactionId: string | number): Promise<WorkflowStatus>;
 }
@@ -359,6 +411,7 @@ export interface FbdiNotificationsGlobal {
   createMemoryStorage: typeof createMemoryStorage;
   EVENTS: typeof EVENTS;
   REPLY_TYPES: typeof REPLY_TYPES;
+  UNREAD_TYPES: typeof UNREAD_TYPES;
   DEFAULTS: typeof DEFAULTS;
 }
 

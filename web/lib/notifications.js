@@ -33,8 +33,20 @@ export const REPLY_TYPES = Object.freeze({
   resume: "resume_complete",
   history: "history",
   mark_read: "read_state",
+  archive: "read_state",
   status: "workflow_status",
+  preferences: "preferences",
+  set_preferences: "preferences",
 });
+
+/**
+ * The types that count as unread when stored, as the server's default rule
+ * (UNREAD_TYPES unset): a workflow's start and end and general
+ * notifications, not its progress steps. A critical notification always
+ * counts.
+ */
+export const UNREAD_TYPES = Object.freeze(["notification", "oracle_upload_started", "oracle_upload_completed", "oracle_upload_failed"]);
+
 
 /** The values of the options a caller leaves out (times in milliseconds). */
 export const DEFAULTS = Object.freeze({
@@ -50,7 +62,7 @@ export const DEFAULTS = Object.freeze({
   maxSeenIds: 5000,
 });
 
-const MAX_MARK_READ_IDS = 100; // the server's limit per mark_read
+const MAX_IDS = 100; // the server's limit per mark_read or archive
 
 /**
  * RequestError is how a request() promise is rejected. code is the server's
@@ -132,7 +144,7 @@ export class NotificationService {
     this._storage = o.storage || defaultStorage();
     this._window = o.window === undefined ? defaultWindow() : o.window;
     this._replyTypes = { ...REPLY_TYPES, ...o.replyTypes };
-    this._countsAsUnread = o.countsAsUnread || ((msg) => Boolean(msg.cursor));
+    this._countsAsUnread = o.countsAsUnread || defaultCountsAsUnread;
 
     this._listeners = new Map();
     this._listening = false; // to the window's online, offline and visibilitychange
@@ -166,6 +178,15 @@ export class NotificationService {
 
   /** The resume cursor: every notification stored up to it has been received. */
   get cursor() { return this._cursor; }
+
+  /**
+   * countsAsUnread reports whether a stored message counts as unread under
+   * the service's rule (the countsAsUnread option, else the server's default:
+   * critical, or of UNREAD_TYPES).
+   */
+  countsAsUnread(msg) {
+    return Boolean(msg) && this._countsAsUnread(msg);
+  }
 
   /** on subscribes fn to event and returns a function that unsubscribes it. */
   on(event, fn) {
@@ -238,34 +259,77 @@ export class NotificationService {
     });
   }
 
-  /** history resolves with a page of the user's notifications, newest first ({items, unread_count, has_more}). */
-  async history({ before, limit } = {}) {
+  /**
+   * history resolves with a page of the user's notifications, newest first
+   * ({items, unread_count, has_more, cursor?}): before a cursor, at most
+   * limit, only of category, only unread ones with unreadOnly. With a filter,
+   * a page may hold fewer items than limit and still say has_more: ask
+   * again with before set to the reply's cursor.
+   */
+  async history({ before, limit, category, unreadOnly } = {}) {
     const body = {};
     if (before) body.before = before;
     if (limit) body.limit = limit;
+    if (category) body.category = category;
+    if (unreadOnly) body.unread_only = true;
     return this.request("history", body);
   }
 
   /**
    * markRead marks the notifications with these ids read (any number: sent
-   * 100 at a time), or all of them with "all", and resolves with the unread
-   * count afterwards.
+   * 100 at a time), all of them with "all", or those of one category with
+   * {category}, and resolves with the unread count afterwards.
    */
   async markRead(ids) {
     if (ids === "all") {
       await this.request("mark_read", { all: true });
       return this._unread;
     }
-    const list = Array.from(ids || []);
-    for (let i = 0; i < list.length; i += MAX_MARK_READ_IDS) {
-      await this.request("mark_read", { ids: list.slice(i, i + MAX_MARK_READ_IDS) });
+    if (ids && typeof ids === "object" && typeof ids.category === "string") {
+      await this.request("mark_read", { category: ids.category });
+      return this._unread;
     }
-    return this._unread;
+    return this._batches("mark_read", ids);
+  }
+
+  /**
+   * archive hides the notifications with these ids from the user's history
+   * and unread count, in every tab (any number: sent 100 at a time), and
+   * resolves with the unread count afterwards.
+   */
+  async archive(ids) {
+    return this._batches("archive", ids);
+  }
+
+  /**
+   * preferences resolves with the user's preferences: {type: "preferences",
+   * categories, defaults}, each a map from category to {in_app, email}.
+   */
+  preferences() {
+    return this.request("preferences");
+  }
+
+  /**
+   * setPreferences changes the channels named ({general: {in_app: false}};
+   * what it leaves out is not changed) and resolves with the preferences
+   * afterwards, as preferences() does.
+   */
+  setPreferences(categories) {
+    return this.request("set_preferences", { categories });
   }
 
   /** status resolves with the state of one of the user's transactions (a workflow_status reply). */
   status(transactionId) {
     return this.request("status", { transaction_id: String(transactionId) });
+  }
+
+  // _batches sends ids to type 100 at a time and resolves with the unread count afterwards.
+  async _batches(type, ids) {
+    const list = Array.from(ids || []);
+    for (let i = 0; i < list.length; i += MAX_IDS) {
+      await this.request(type, { ids: list.slice(i, i + MAX_IDS) });
+    }
+    return this._unread;
   }
 
   // ------------------------------------------------------------ connection
@@ -620,6 +684,12 @@ export class NotificationService {
   }
 }
 
+// defaultCountsAsUnread is the server's default rule: a stored push (it has
+// a cursor) that is critical or of UNREAD_TYPES.
+function defaultCountsAsUnread(msg) {
+  return Boolean(msg.cursor) && (msg.critical === true || UNREAD_TYPES.includes(msg.type));
+}
+
 function withQueryToken(url, token) {
   const hash = url.indexOf("#");
   const base = hash >= 0 ? url.slice(0, hash) : url;
@@ -627,5 +697,5 @@ function withQueryToken(url, token) {
 }
 
 globalThis.FbdiNotifications ??= Object.freeze({
-  NotificationService, RequestError, backoffDelay, createMemoryStorage, EVENTS, REPLY_TYPES, DEFAULTS,
+  NotificationService, RequestError, backoffDelay, createMemoryStorage, EVENTS, REPLY_TYPES, UNREAD_TYPES, DEFAULTS,
 });

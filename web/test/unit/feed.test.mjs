@@ -132,3 +132,74 @@ test("items loaded by history are not news (the element announces only news); a 
   assert.equal(byKey.get(old.id).replayed, true, "an item loaded by history is not news");
   assert.equal(byKey.get(live.id).replayed, false, "a live message is news");
 });
+
+test("inbox: categories, critical, what counts as unread, archive, preferences and filters pass through to the service", async () => {
+  const svc = new FakeService();
+  svc.countsAsUnread = (m) => m.type !== "oracle_upload_progress";
+  svc.archive = async (ids) => { svc.calls.push(["archive", ids]); return 0; };
+  const prefs = { type: "preferences", categories: { general: { in_app: true, email: false }, payroll: { in_app: false, email: true } }, defaults: { "*": { in_app: true, email: false } } };
+  svc.preferences = async () => { svc.calls.push(["preferences"]); return prefs; };
+  svc.setPreferences = async (c) => { svc.calls.push(["setPreferences", c]); return prefs; };
+  const feed = new NotificationFeed(svc, { historyOnConnect: 0 });
+  const g = push("notification", { message: "hello" });
+  const f = push("notification", { message: "closing", category: "finance", critical: true });
+  const [started, step] = transfer("900", STEP_NAMES.budget_transfer);
+  for (const m of [g, f, started, step]) svc.emit("message", m);
+
+  let snap = feed.snapshot();
+  const byKey = Object.fromEntries(snap.notifications.map((it) => [it.key, it]));
+  assert.deepEqual([byKey[g.id].category, byKey[f.id].category, byKey["tx:900"].category], ["general", "finance", "fbdi"], "categories, defaulted");
+  assert.deepEqual([byKey[g.id].critical, byKey[f.id].critical], [false, true]);
+  assert.deepEqual(snap.categories, ["fbdi", "finance", "general"]);
+  assert.equal(snap.preferences, null);
+  assert.equal(byKey["tx:900"].read, false, "the start counts as unread");
+  await feed.markRead(started.id);
+  assert.equal(feed.snapshot().notifications.find((it) => it.key === "tx:900").read, true,
+    "read once its start is: its progress step was stored read");
+
+  // Preferences: kept, and their categories added; a reply that arrives on its own too.
+  assert.deepEqual(await feed.preferences(), prefs);
+  snap = feed.snapshot();
+  assert.deepEqual(snap.preferences.categories, prefs.categories);
+  assert.deepEqual(snap.categories, ["fbdi", "finance", "general", "payroll"]);
+  await feed.setPreferences({ payroll: { in_app: true } });
+  svc.emit("message", { type: "preferences", categories: { quiet: { in_app: false, email: false } }, defaults: {} });
+  assert.deepEqual(feed.snapshot().categories, ["fbdi", "finance", "general", "quiet"]);
+
+  // markRead of a category marks its items read here too.
+  await feed.markRead({ category: "finance" });
+  assert.equal(feed.snapshot().notifications.find((it) => it.key === f.id).read, true);
+  assert.equal(feed.snapshot().notifications.find((it) => it.key === g.id).read, false);
+
+  // Archive removes the item, for good: history and a replay do not bring it back.
+  await feed.archive(g.id);
+  await feed.archive("tx:900");
+  assert.deepEqual(feed.snapshot().notifications.map((it) => it.key), [f.id]);
+  assert.deepEqual(feed.snapshot().uploads, []);
+  svc.historyPage = { type: "history", items: [{ ...g, read: false }], unread_count: 0, has_more: false };
+  await feed.history({ category: "general", unreadOnly: true, limit: 5 });
+  svc.emit("message", { ...started, replayed: true });
+  assert.deepEqual(feed.snapshot().notifications.map((it) => it.key), [f.id]);
+
+  assert.deepEqual(svc.calls, [
+    ["markRead", [started.id]],
+    ["preferences"],
+    ["setPreferences", { payroll: { in_app: true } }],
+    ["markRead", { category: "finance" }],
+    ["archive", [g.id]],
+    ["archive", [started.id, step.id]],
+    ["history", { category: "general", unreadOnly: true, limit: 5 }],
+  ]);
+});
+
+test("a replayed message the server says is read stays read (a muted category's, or one read in another tab)", () => {
+  const svc = new FakeService();
+  const feed = new NotificationFeed(svc);
+  const muted = push("notification", { message: "muted", data: {}, category: "hr" });
+  const unread = push("notification", { message: "still unread", data: {} });
+  svc.emit("message", { ...muted, replayed: true, read: true });
+  svc.emit("message", { ...unread, replayed: true, read: false });
+  const byKey = new Map(feed.snapshot().notifications.map((i) => [i.key, i]));
+  assert.equal(byKey.get(muted.id).read, true, "read as the replay says");
+  assert.equal(byKey.get(unread.id).read, false);
+});

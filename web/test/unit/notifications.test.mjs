@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { NotificationService, RequestError, backoffDelay, createMemoryStorage } from "../../lib/notifications.js";
+import { NotificationService, RequestError, UNREAD_TYPES, backoffDelay, createMemoryStorage } from "../../lib/notifications.js";
 import { harness, catchUp, established, note, flush } from "./fakes.mjs";
 
 test("backoffDelay grows exponentially with full jitter and is capped", () => {
@@ -319,10 +319,10 @@ test("unreadCount follows the server, live notifications and markRead", async ()
   ws.receive(note("N1", "c2"));
   ws.receive({ id: "P1", type: "oracle_upload_progress", transaction_id: "602", step: "Upload to UCM", step_number: 2,
     total_steps: 5, status: "processing", cursor: "c3" });
-  assert.equal(h.svc.unreadCount, 5, "two new stored notifications");
+  assert.equal(h.svc.unreadCount, 4, "one new stored notification: a progress step does not count");
 
   const cases = [
-    { name: "some", ids: ["N1"], wantSent: [{ type: "mark_read", ids: ["N1"] }], reply: 4 },
+    { name: "some", ids: ["N1"], wantSent: [{ type: "mark_read", ids: ["N1"] }], reply: 3 },
     { name: "all", ids: "all", wantSent: [{ type: "mark_read", all: true }], reply: 0 },
     { name: "none", ids: [], wantSent: [], reply: null },
   ];
@@ -344,7 +344,7 @@ test("unreadCount follows the server, live notifications and markRead", async ()
   ws.receive({ type: "read_state", unread_count: 0 });
   assert.equal(await p, 0);
   assert.deepEqual(ws.sentOf("mark_read").slice(-2).map((m) => m.ids.length), [100, 50]);
-  assert.deepEqual(h.eventsOf("unreadCountChange"), [3, 4, 5, 4, 0, 50, 0]);
+  assert.deepEqual(h.eventsOf("unreadCountChange"), [3, 4, 3, 0, 50, 0]);
 });
 
 test("server messages are emitted as the old module's events", async () => {
@@ -437,7 +437,7 @@ test("request matches replies by type, errors to the oldest, and rejects when it
   const cut = assert.rejects(h.svc.status("604"), (e) => e.code === "disconnected");
   ws.serverClose();
   await cut;
-  await assert.rejects(h.svc.request("archive", {}), TypeError);
+  await assert.rejects(h.svc.request("snooze", {}), TypeError);
 });
 
 test("send: objects as JSON, strings as they are, nothing when not open", async () => {
@@ -467,4 +467,75 @@ test("the old module's constructor form and a fixed token still work", async () 
 
 test("loading the module sets globalThis.FbdiNotifications", () => {
   assert.equal(globalThis.FbdiNotifications.NotificationService, NotificationService);
+});
+
+test("the unread count follows the server's default rule: progress steps do not count, critical ones always do", async () => {
+  assert.deepEqual(UNREAD_TYPES, ["notification", "oracle_upload_started", "oracle_upload_completed", "oracle_upload_failed"]);
+  const push = (type, extra = {}) => ({ id: `${type}-${JSON.stringify(extra)}`, type, cursor: "c", transaction_id: "602", ...extra });
+  const cases = [
+    { name: "a general notification", msg: note("G1", "c1"), want: true },
+    { name: "a workflow's start", msg: push("oracle_upload_started"), want: true },
+    { name: "a progress step", msg: push("oracle_upload_progress", { step_number: 2, status: "processing" }), want: false },
+    { name: "a critical progress step", msg: push("oracle_upload_progress", { step_number: 2, critical: true }), want: true },
+    { name: "a workflow's end", msg: push("oracle_upload_completed"), want: true },
+    { name: "a failure", msg: push("oracle_upload_failed", { critical: true }), want: true },
+    { name: "a type the server may add", msg: push("reminder"), want: false },
+    { name: "a critical one of such a type", msg: push("reminder", { critical: true }), want: true },
+    { name: "not stored (no cursor)", msg: { ...note("G2", ""), cursor: undefined }, want: false },
+  ];
+  for (const c of cases) {
+    const h = harness({ pingInterval: 0, maxConnectionAge: 0 });
+    h.svc.connect();
+    const ws = await catchUp(h, { unread: 2 });
+    assert.equal(h.svc.countsAsUnread(c.msg), c.want, `${c.name}: countsAsUnread`);
+    ws.receive(c.msg);
+    assert.equal(h.svc.unreadCount, c.want ? 3 : 2, c.name);
+    ws.receive({ ...c.msg, id: `${c.msg.id}-again`, replayed: true });
+    assert.equal(h.svc.unreadCount, c.want ? 3 : 2, `${c.name}: a replayed one is never added`);
+  }
+  // The option replaces the rule.
+  const h = harness({ pingInterval: 0, maxConnectionAge: 0, countsAsUnread: (m) => m.type === "oracle_upload_progress" });
+  assert.equal(h.svc.countsAsUnread(push("oracle_upload_progress")), true);
+  assert.equal(h.svc.countsAsUnread(note("G3", "c3")), false);
+});
+
+test("history filters, markRead by category, archive and preferences send what the protocol says and resolve with the replies", async () => {
+  const h = harness({ pingInterval: 0, maxConnectionAge: 0 });
+  h.svc.connect();
+  const ws = await catchUp(h, { unread: 5 });
+  const prefsReply = { type: "preferences", categories: { general: { in_app: false, email: false } }, defaults: { "*": { in_app: true, email: false } } };
+  const cases = [
+    { name: "history, every filter", call: () => h.svc.history({ before: "c9", limit: 20, category: "fbdi", unreadOnly: true }),
+      wantSent: [{ type: "history", before: "c9", limit: 20, category: "fbdi", unread_only: true }],
+      replies: [{ type: "history", items: [], unread_count: 5, has_more: true, cursor: "c4" }],
+      want: { type: "history", items: [], unread_count: 5, has_more: true, cursor: "c4" } },
+    { name: "history, unreadOnly false is left out", call: () => h.svc.history({ unreadOnly: false, category: "" }),
+      wantSent: [{ type: "history" }], replies: [{ type: "history", items: [], unread_count: 5, has_more: false }],
+      want: { type: "history", items: [], unread_count: 5, has_more: false } },
+    { name: "markRead of a category", call: () => h.svc.markRead({ category: "general" }),
+      wantSent: [{ type: "mark_read", category: "general" }], replies: [{ type: "read_state", unread_count: 3 }], want: 3 },
+    { name: "archive", call: () => h.svc.archive(["A1", "A2"]),
+      wantSent: [{ type: "archive", ids: ["A1", "A2"] }], replies: [{ type: "read_state", unread_count: 2 }], want: 2 },
+    { name: "archive, 100 at a time", call: () => h.svc.archive(Array.from({ length: 101 }, (_, i) => `B${i}`)),
+      wantSent: [{ type: "archive", ids: Array.from({ length: 100 }, (_, i) => `B${i}`) }, { type: "archive", ids: ["B100"] }],
+      replies: [{ type: "read_state", unread_count: 1 }, { type: "read_state", unread_count: 1 }], want: 1 },
+    { name: "archive of none", call: () => h.svc.archive([]), wantSent: [], replies: [], want: 1 },
+    { name: "preferences", call: () => h.svc.preferences(), wantSent: [{ type: "preferences" }], replies: [prefsReply], want: prefsReply },
+    { name: "setPreferences", call: () => h.svc.setPreferences({ general: { in_app: false } }),
+      wantSent: [{ type: "set_preferences", categories: { general: { in_app: false } } }], replies: [prefsReply], want: prefsReply },
+  ];
+  for (const c of cases) {
+    const before = ws.sent.length;
+    const p = c.call();
+    for (const r of c.replies) {
+      await flush();
+      ws.receive(r);
+    }
+    assert.deepEqual(await p, c.want, c.name);
+    assert.deepEqual(ws.sent.slice(before), c.wantSent, c.name);
+  }
+  assert.equal(h.svc.unreadCount, 1, "archive's read_state sets the count");
+  const refused = h.svc.setPreferences({ general: { email: "yes" } });
+  ws.receive({ type: "error", code: "invalid_request", message: "email must be true or false" });
+  await assert.rejects(refused, (e) => e instanceof RequestError && e.code === "invalid_request");
 });

@@ -13,12 +13,12 @@ import * as esbuild from "esbuild";
 const lib = new URL("../../lib/", import.meta.url);
 
 const cases = [
-  // 11140 minified, 3769 gzipped when set.
-  { name: "notifications.js alone", entry: "notifications.js", inputs: ["notifications.js"], minBudget: 14_000, gzipBudget: 4_700 },
-  // 6063, 2207.
-  { name: "feed.js alone", entry: "feed.js", inputs: ["feed.js"], minBudget: 7_600, gzipBudget: 2_750 },
-  // 26924, 8965.
-  { name: "notification-center.js with its imports", entry: "notification-center.js", inputs: ["notifications.js", "feed.js", "notification-center.js"], minBudget: 33_700, gzipBudget: 11_200 },
+  // 11860 minified, 3968 gzipped when set (with preferences, archive and filters).
+  { name: "notifications.js alone", entry: "notifications.js", inputs: ["notifications.js"], minBudget: 14_800, gzipBudget: 5_000 },
+  // 7380, 2576.
+  { name: "feed.js alone", entry: "feed.js", inputs: ["feed.js"], minBudget: 9_200, gzipBudget: 3_200 },
+  // 35006, 11036 (filters, archive and the preferences panel).
+  { name: "notification-center.js with its imports", entry: "notification-center.js", inputs: ["notifications.js", "feed.js", "notification-center.js"], minBudget: 43_700, gzipBudget: 13_800 },
   // 17906, 5895; React is the application's.
   { name: "react.js with its imports", entry: "react.js", inputs: ["notifications.js", "feed.js", "react.js"], minBudget: 22_400, gzipBudget: 7_400 },
   // 17658, 5821; Vue is the application's (external).

@@ -25,6 +25,13 @@ const step: "Budget Import" = STEP_NAMES.budget_transfer[3];
 feed.subscribe(() => {})();
 void feed.markRead(["tx:602", "01J..."]).then((n: number) => n);
 void feed.status("602").then((s) => s.steps.length);
+void feed.archive("tx:602");
+void feed.markRead({ category: "general" });
+void feed.history({ category: "fbdi", unreadOnly: true }).then((p) => p.cursor);
+void service.setPreferences({ general: { in_app: false } }).then((p) => p.categories.general?.email);
+const categories: readonly string[] = snap.categories;
+// @ts-expect-error: a channel is a boolean
+void service.setPreferences({ general: { in_app: "no" } });
 // @ts-expect-error: a snapshot is read-only
 snap.unreadCount = 3;
 // @ts-expect-error: options are checked
@@ -62,4 +69,4 @@ const sameShape: typeof v.unreadCount = computed(() => 1);
 v.unreadCount.value = 2;
 
 void new RequestError("timeout", "no reply");
-export { state, upload, step, found, shown, unread, vState, uploads, sameShape };
+export { categories, state, upload, step, found, shown, unread, vState, uploads, sameShape };
