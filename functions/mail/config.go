@@ -39,7 +39,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Handler: mail.HandlerConfig{
 			Sender:           env.Required("EMAIL_SENDER"),
 			ConfigurationSet: env.Optional("EMAIL_CONFIGURATION_SET"),
-			Defaults:         preferenceDefaults(env),
+			Defaults:         preference.ReadDefaults(env),
 		},
 		StackName: env.Optional("STACK_NAME"),
 	}
@@ -47,13 +47,4 @@ func loadConfig(getenv func(string) string) (config, error) {
 		env.Problem("EMAIL_WINDOW %s is not between 0s and 15m", w)
 	}
 	return c, env.Err()
-}
-
-// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
-func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
-	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
-	if err != nil {
-		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
-	}
-	return d
 }

@@ -46,7 +46,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WorkflowsTable:     env.Required("WORKFLOWS_TABLE"),
 		ManagementEndpoint: env.OptionalURL("MANAGEMENT_ENDPOINT"),
 		StackName:          env.Optional("STACK_NAME"),
-		Preferences:        preferenceDefaults(env),
+		Preferences:        preference.ReadDefaults(env),
 		RateLimit: connection.Limit{
 			Units:  route.DefaultRateLimit.Units,
 			Window: env.Duration("MESSAGE_RATE_WINDOW", route.DefaultRateLimit.Window),
@@ -57,13 +57,4 @@ func loadConfig(getenv func(string) string) (config, error) {
 		env.Problem("MESSAGE_RATE_WINDOW must be at least 1ms")
 	}
 	return c, env.Err()
-}
-
-// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
-func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
-	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
-	if err != nil {
-		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
-	}
-	return d
 }

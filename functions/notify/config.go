@@ -71,8 +71,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 			MaxReceives: env.Int("NOTIFY_MAX_RECEIVES", notifier.DefaultMaxReceives, 1),
 		},
 		StackName:   env.Optional("STACK_NAME"),
-		Preferences: preferenceDefaults(env),
-		Unread:      unreadRule(env),
+		Preferences: preference.ReadDefaults(env),
+		Unread:      notifier.ReadUnreadRule(env),
 		Mail:        mail.ReadOutbox(env),
 	}
 	return c, env.Err()
@@ -87,22 +87,4 @@ func retryDelays(env *lambdaenv.Env, name string) []time.Duration {
 		return notifier.DefaultRetryDelays()
 	}
 	return delays
-}
-
-// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
-func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
-	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
-	if err != nil {
-		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
-	}
-	return d
-}
-
-// unreadRule reads UNREAD_TYPES by notification.ParseUnreadRule.
-func unreadRule(env *lambdaenv.Env) notification.UnreadRule {
-	r, err := notification.ParseUnreadRule(env.Optional("UNREAD_TYPES"))
-	if err != nil {
-		env.Problem("UNREAD_TYPES is not a comma-separated list of notification types: %v", err)
-	}
-	return r
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/notification"
+	"github.com/finance/fbdi-notify/internal/notifier"
 	"github.com/finance/fbdi-notify/internal/oracle"
 	"github.com/finance/fbdi-notify/internal/oraclegate"
 	"github.com/finance/fbdi-notify/internal/preference"
@@ -66,8 +67,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
 		Workflow:           workflow.DefaultConfig(),
 		StackName:          env.Optional("STACK_NAME"),
-		Preferences:        preferenceDefaults(env),
-		Unread:             unreadRule(env),
+		Preferences:        preference.ReadDefaults(env),
+		Unread:             notifier.ReadUnreadRule(env),
 		Mail:               mail.ReadOutbox(env),
 	}
 	wf := &c.Workflow
@@ -76,22 +77,4 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.OracleHost = base.Host()
 	c.Gate.MaxRunningJobs = env.Int("ORACLE_MAX_RUNNING_JOBS", 0, 0)
 	return c, env.Err()
-}
-
-// preferenceDefaults reads PREFERENCE_DEFAULTS by preference.ParseDefaults.
-func preferenceDefaults(env *lambdaenv.Env) preference.Defaults {
-	d, err := preference.ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
-	if err != nil {
-		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
-	}
-	return d
-}
-
-// unreadRule reads UNREAD_TYPES by notification.ParseUnreadRule.
-func unreadRule(env *lambdaenv.Env) notification.UnreadRule {
-	r, err := notification.ParseUnreadRule(env.Optional("UNREAD_TYPES"))
-	if err != nil {
-		env.Problem("UNREAD_TYPES is not a comma-separated list of notification types: %v", err)
-	}
-	return r
 }

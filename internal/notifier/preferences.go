@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
+	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/preference"
 	"github.com/finance/fbdi-notify/internal/userid"
 )
@@ -169,4 +171,16 @@ func (n *Notifier) apply(ctx context.Context, u upstream) error {
 	}
 	remember(ctx, p)
 	return nil
+}
+
+// ReadUnreadRule reads the notification types stored unread from
+// UNREAD_TYPES (notification.ParseUnreadRule; unset:
+// notification.DefaultUnreadTypes), recording a problem on env when it is not
+// a list of them. Every function that stores notifications reads it so.
+func ReadUnreadRule(env *lambdaenv.Env) notification.UnreadRule {
+	r, err := notification.ParseUnreadRule(env.Optional("UNREAD_TYPES"))
+	if err != nil {
+		env.Problem("UNREAD_TYPES is not a comma-separated list of notification types: %v", err)
+	}
+	return r
 }

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/finance/fbdi-notify/internal/lambdaenv"
 	"github.com/finance/fbdi-notify/internal/notification"
 )
 
@@ -285,4 +286,15 @@ func truncate(s string) string {
 	}
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
+}
+
+// ReadDefaults reads the operator's defaults from PREFERENCE_DEFAULTS
+// (ParseDefaults; unset: in_app only), recording a problem on env when it
+// is not one. Every function that decides or shows channels reads them so.
+func ReadDefaults(env *lambdaenv.Env) Defaults {
+	d, err := ParseDefaults(env.Optional("PREFERENCE_DEFAULTS"))
+	if err != nil {
+		env.Problem("PREFERENCE_DEFAULTS is not a JSON object such as {\"general\":{\"in_app\":true,\"email\":false},\"*\":{\"in_app\":true}}: %v", err)
+	}
+	return d
 }
