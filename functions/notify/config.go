@@ -5,25 +5,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/finance/fbdi-notify/internal/history"
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
-	"github.com/finance/fbdi-notify/internal/mail"
-	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
-	"github.com/finance/fbdi-notify/internal/preference"
 )
 
 // config is the NotifyFunction's configuration, read once at its cold start.
 type config struct {
-	AWS                aws.Config // AWS_REGION, AWS_ACCESS_KEY_ID, ... (lambdaenv.Env.AWS)
-	ConnectionsTable   string     // CONNECTIONS_TABLE
-	NotificationsTable string     // NOTIFICATIONS_TABLE
-	ManagementEndpoint string     // MANAGEMENT_ENDPOINT, https://{api}.execute-api.{region}.amazonaws.com/{stage}
+	AWS aws.Config // AWS_REGION, AWS_ACCESS_KEY_ID, ... (lambdaenv.Env.AWS)
+	// Deployed: the tables, management endpoint, retention, preference
+	// defaults, unread rule and e-mail of its Notifier (notifier.ReadDeployed).
+	notifier.Deployed
 	// DeadLetterURL (NOTIFICATION_DLQ_URL) receives malformed messages and
 	// failed deliveries; when unset they are left to the queue's redrive
 	// policy and the logs.
 	DeadLetterURL string
-	Retention     time.Duration // HISTORY_RETENTION; default history.DefaultRetention
 	// Queue (NOTIFICATION_QUEUE_URL, the notification queue itself),
 	// RetryDelays (NOTIFY_RETRY_DELAYS, comma-separated durations of at most
 	// 15m, or "none"; default 2s,10s,1m) and Reserve (NOTIFY_DEADLINE_RESERVE;
@@ -39,18 +34,6 @@ type config struct {
 	// optional) is the Stack dimension of the function's metrics; unset,
 	// "local".
 	StackName string
-	// Preferences (PREFERENCE_DEFAULTS, optional) are the operator's
-	// channels per category (preference.ParseDefaults); unset, in_app
-	// only for every category.
-	Preferences preference.Defaults
-	// Unread (UNREAD_TYPES, optional) lists the notification types stored
-	// unread (notification.ParseUnreadRule); unset,
-	// notification.DefaultUnreadTypes.
-	Unread notification.UnreadRule
-	// Mail (MAIL_QUEUE_URL, EMAIL_WINDOW, EMAIL_UNREAD_DELAY, SMS_ENABLED;
-	// mail.ReadOutbox) schedules the e-mail of what users do not see in
-	// time; without MAIL_QUEUE_URL nothing is e-mailed.
-	Mail mail.OutboxConfig
 }
 
 // loadConfig reads the configuration through getenv. The error lists every
@@ -58,22 +41,16 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	env := lambdaenv.New(getenv)
 	c := config{
-		AWS:                env.AWS(),
-		ConnectionsTable:   env.Required("CONNECTIONS_TABLE"),
-		NotificationsTable: env.Required("NOTIFICATIONS_TABLE"),
-		ManagementEndpoint: env.URL("MANAGEMENT_ENDPOINT"),
-		DeadLetterURL:      env.OptionalURL("NOTIFICATION_DLQ_URL"),
-		Retention:          env.Duration("HISTORY_RETENTION", history.DefaultRetention),
+		AWS:           env.AWS(),
+		Deployed:      notifier.ReadDeployed(env),
+		DeadLetterURL: env.OptionalURL("NOTIFICATION_DLQ_URL"),
 		Queue: notifier.QueueOptions{
 			QueueURL:    env.OptionalURL("NOTIFICATION_QUEUE_URL"),
 			RetryDelays: retryDelays(env, "NOTIFY_RETRY_DELAYS"),
 			Reserve:     env.Duration("NOTIFY_DEADLINE_RESERVE", notifier.DefaultReserve),
 			MaxReceives: env.Int("NOTIFY_MAX_RECEIVES", notifier.DefaultMaxReceives, 1),
 		},
-		StackName:   env.Optional("STACK_NAME"),
-		Preferences: preference.ReadDefaults(env),
-		Unread:      notifier.ReadUnreadRule(env),
-		Mail:        mail.ReadOutbox(env),
+		StackName: env.Optional("STACK_NAME"),
 	}
 	return c, env.Err()
 }

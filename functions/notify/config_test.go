@@ -57,8 +57,8 @@ func TestLoadConfig(t *testing.T) {
 			"NOTIFY_MAX_RECEIVES": "0"}),
 			Problems: []string{
 				"MANAGEMENT_ENDPOINT is not an absolute http or https URL",
-				"NOTIFICATION_DLQ_URL is not an absolute http or https URL",
 				`HISTORY_RETENTION "30d" is not a duration such as 500ms or 10s`,
+				"NOTIFICATION_DLQ_URL is not an absolute http or https URL",
 				"NOTIFICATION_QUEUE_URL is not an absolute http or https URL",
 				`NOTIFY_RETRY_DELAYS "2s,20m" is not a list of delays from 0s to 15m such as 2s,10s,1m (or none)`,
 				`NOTIFY_DEADLINE_RESERVE "-1s" is not a duration such as 500ms or 10s`,

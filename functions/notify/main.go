@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
-	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notifier"
 )
@@ -24,17 +23,11 @@ func main() {
 	}
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
-	outbox, err := mail.NewDeployedScheduler(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.NotificationsTable, cfg.Mail, log, rec)
+	n, err := notifier.NewDeployed(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.Deployed, log, rec)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	opts := notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec, Defaults: cfg.Preferences, Unread: cfg.Unread}
-	if outbox != nil { // a nil *Scheduler in the interface would not be nil
-		opts.Outbox = outbox
-	}
-	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		opts)
 	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
 	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

@@ -108,8 +108,8 @@ func TestLoadConfig(t *testing.T) {
 		{Name: "empty environment", Env: nil, Problems: envtest.Unset(
 			"CONNECTIONS_TABLE is not set",
 			"NOTIFICATIONS_TABLE is not set",
-			"WORKFLOWS_TABLE is not set",
 			"MANAGEMENT_ENDPOINT is not set",
+			"WORKFLOWS_TABLE is not set",
 			"WORKFLOW_QUEUE_URL is not set",
 			"ORACLE_BASE_URL is not set",
 			"ORACLE_USERNAME is not set",

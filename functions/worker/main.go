@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/finance/fbdi-notify/internal/lambdaenv"
-	"github.com/finance/fbdi-notify/internal/mail"
 	"github.com/finance/fbdi-notify/internal/metrics"
 	"github.com/finance/fbdi-notify/internal/notification"
 	"github.com/finance/fbdi-notify/internal/notifier"
@@ -45,17 +44,11 @@ func main() {
 
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
-	outbox, err := mail.NewDeployedScheduler(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.NotificationsTable, cfg.Mail, log, rec)
+	n, err := notifier.NewDeployed(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.Deployed, log, rec)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	opts := notifier.Options{Logger: log, Retention: cfg.Retention, Metrics: rec, Defaults: cfg.Preferences, Unread: cfg.Unread}
-	if outbox != nil { // a nil *Scheduler in the interface would not be nil
-		opts.Outbox = outbox
-	}
-	n := notifier.NewDynamo(cfg.AWS, db, cfg.ConnectionsTable, cfg.NotificationsTable, cfg.ManagementEndpoint,
-		opts)
 	notify := func(ctx context.Context, userID string, note notification.Notification) error {
 		_, err := n.Notify(ctx, userID, note)
 		return err
