@@ -120,9 +120,9 @@ type Options struct {
 	Unread notification.UnreadRule
 	// Outbox is told of every notification stored for a user whose
 	// channels include e-mail, or that is critical (internal/mail plans
-	// the e-mail and texts), after the user's connections were looked up
-	// and before any post; its error fails the call like a store error.
-	// Nil: no e-mail.
+	// the e-mail and texts), after the posts: its error fails the call
+	// like a store error, so that the caller tries again, but never keeps
+	// the notification from the user's tabs. Nil: no e-mail.
 	Outbox Outbox
 }
 
@@ -317,16 +317,6 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 	}); err != nil {
 		return report, fmt.Errorf("notifier: look up connections for %s: %w", note.ID, err)
 	}
-	if n.outbox != nil {
-		if err := n.each(len(users), func(i int) error {
-			if !email[i] && !note.Critical {
-				return nil
-			}
-			return n.outbox.Stored(ctx, prefs[i], note, email[i], len(found[i]) > 0)
-		}); err != nil {
-			return report, fmt.Errorf("notifier: outbox for %s: %w", note.ID, err)
-		}
-	}
 	conns := slices.Concat(found...)
 	var posts [][]byte // posts[i] is for conns[i]
 	for i, c := range found {
@@ -357,6 +347,19 @@ func (n *Notifier) notify(ctx context.Context, since time.Time, userIDs []string
 	slices.Sort(report.Delivered)
 	slices.Sort(report.Gone)
 	slices.SortFunc(report.Failed, func(a, b Failure) int { return cmp.Compare(a.ConnectionID, b.ConnectionID) })
+	// The outbox (e-mail, SMS) comes after the posts: when it fails, the
+	// user's tabs have the notification already, and the error makes the
+	// caller try again (posts again carry the same id, which clients drop).
+	if n.outbox != nil {
+		if err := n.each(len(users), func(i int) error {
+			if !email[i] && !note.Critical {
+				return nil
+			}
+			return n.outbox.Stored(ctx, prefs[i], note, email[i], len(found[i]) > 0)
+		}); err != nil {
+			return report, fmt.Errorf("notifier: outbox for %s: %w", note.ID, err)
+		}
+	}
 	return report, nil
 }
 

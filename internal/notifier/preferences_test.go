@@ -2,6 +2,7 @@ package notifier_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +148,34 @@ func TestQueuePreferences(t *testing.T) {
 	must(t, err)
 	if got := len(w.gw.postsTo("c1")); got != 3 {
 		t.Errorf("u1 got %d posts; want 3 after unmuting ap", got)
+	}
+}
+
+// failingOutbox is an Outbox whose Stored always fails, counting calls.
+type failingOutbox struct{ calls int }
+
+func (o *failingOutbox) Stored(context.Context, preference.Preferences, notification.Notification, bool, bool) error {
+	o.calls++
+	return errors.New("mail queue unavailable")
+}
+
+// TestOutboxFailureDoesNotKeepTheNotificationFromTheTabs: the e-mail
+// scheduler fails, yet the user's connection already has the notification;
+// the call still fails, so that the caller tries the e-mail again.
+func TestOutboxFailureDoesNotKeepTheNotificationFromTheTabs(t *testing.T) {
+	defaults, err := preference.ParseDefaults(`{"*":{"in_app":true,"email":true}}`)
+	must(t, err)
+	outbox := &failingOutbox{}
+	prefs := newCountingPrefs()
+	_, err = prefs.SetProfile(ctxOf(t), "u1", preference.Profile{Email: "ana@example.com"})
+	must(t, err)
+	w := newWorld(t, notifier.Options{Preferences: prefs, Defaults: defaults, Outbox: outbox},
+		conn("c1", "u1", time.Hour))
+	_, err = w.n.Notify(ctxOf(t), "u1", notification.General("Hi", nil))
+	if err == nil || outbox.calls != 1 {
+		t.Fatalf("Notify = %v after %d outbox calls; want the outbox's error after 1", err, outbox.calls)
+	}
+	if posts := len(w.gw.postsTo("c1")); posts != 1 {
+		t.Errorf("%d posts to the user's tab; want 1, before the outbox was told", posts)
 	}
 }
