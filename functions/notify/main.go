@@ -23,11 +23,12 @@ func main() {
 	}
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
-	n, err := notifier.NewDeployed(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.Deployed, log, rec)
+	q := sqs.NewFromConfig(cfg.AWS)
+	n, err := notifier.NewDeployed(cfg.AWS, db, q, cfg.Deployed, log, rec)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
-	h := notifier.NewQueueHandler(n, sqs.NewFromConfig(cfg.AWS), cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
+	h := notifier.NewQueueHandler(n, q, cfg.DeadLetterURL, log).WithOptions(cfg.Queue)
 	lambda.Start(metrics.Flushing(rec, h.Handle))
 }

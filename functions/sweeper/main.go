@@ -33,7 +33,8 @@ func main() {
 	}
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db := dynamodb.NewFromConfig(cfg.AWS)
-	n, err := notifier.NewDeployed(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.Deployed, log, rec)
+	q := sqs.NewFromConfig(cfg.AWS)
+	n, err := notifier.NewDeployed(cfg.AWS, db, q, cfg.Deployed, log, rec)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
@@ -43,7 +44,7 @@ func main() {
 		return err
 	}
 	gate := oraclegate.New(oraclegate.NewDynamoStore(db, cfg.WorkflowsTable), cfg.OracleHost, cfg.Gate, nil, log)
-	s, err := workflow.NewSweeper(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now), sqs.NewFromConfig(cfg.AWS),
+	s, err := workflow.NewSweeper(workflow.NewDynamoStore(db, cfg.WorkflowsTable, time.Now), q,
 		notify, cfg.Workflow, workflow.SweepOptions{Logger: log, Gate: gate, Metrics: rec,
 			Connections: connection.NewDynamoStore(db, cfg.ConnectionsTable, time.Now)})
 	if err != nil {

@@ -44,7 +44,7 @@ func main() {
 
 	rec := metrics.New(os.Stdout, cfg.StackName, nil)
 	db, q := dynamodb.NewFromConfig(cfg.AWS), sqs.NewFromConfig(cfg.AWS)
-	n, err := notifier.NewDeployed(cfg.AWS, db, sqs.NewFromConfig(cfg.AWS), cfg.Deployed, log, rec)
+	n, err := notifier.NewDeployed(cfg.AWS, db, q, cfg.Deployed, log, rec)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
